@@ -1,0 +1,1 @@
+"""HTTP: parse the request, call a workflow, shape the response."""

@@ -1,0 +1,91 @@
+"""The FastAPI application and its lifespan."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from api.problems import install_problem_handlers
+from api.routes import admin, auth, branch, me, orders, photos, public, stats
+from storage.engine import Database, create_db_engine
+from storage.migrate import upgrade
+from wudan import __version__
+from wudan.clock import Clock, utc_now
+from wudan.settings import Settings, get_settings
+from wudan.wechat import WeChatClient
+
+log = logging.getLogger("wudan")
+
+DESCRIPTION = """
+五单闭环: 群众点单 → 网格领单 → 支部派单 → 党员晒单 → 群众评单.
+
+Sign in with `/auth/staff` (phone + password) or, for residents, `/auth/wechat`
+(or `/auth/dev/resident` in development), then press **Authorize** and paste the token.
+Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = utc_now, database: Database | None = None
+) -> FastAPI:
+    """The app; `database` lets a caller (the tests) share one engine across apps."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owns_database = database is None
+        app.state.db = database or Database(create_db_engine(settings.database_url))
+        if settings.migrate_on_start:
+            upgrade(app.state.db.engine)
+        if settings.demo:
+            from wudan.demo import seed_demo_town
+
+            seed_demo_town(app.state.db, now=clock(), photo_dir=settings.photo_dir)
+        app.state.wechat = WeChatClient(
+            settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
+            timeout=settings.wechat_timeout_seconds,
+        )
+        try:
+            yield
+        finally:
+            app.state.wechat.close()
+            if owns_database:
+                app.state.db.dispose()
+
+    app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.clock = clock
+    install_problem_handlers(app)
+    for module in (auth, me, public, orders, photos, branch, admin, stats):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _document_problem_schema(app)
+    return app
+
+
+def _document_problem_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        return schema
+
+    app.openapi = openapi

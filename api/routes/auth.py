@@ -1,0 +1,82 @@
+"""Sign-in: residents with the mini-program login code, staff with phone and password."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field, StringConstraints
+
+from api.deps import AppSettings, Db, Now
+from api.problems import problem_responses
+from domain.roles import Role
+from workflows import identity
+from workflows.inputs import Phone, Strict
+from wudan.tokens import TokenClaims, issue_token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class WeChatLogin(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The code from wx.login() in the mini-program."
+    )
+
+
+class DevLogin(Strict):
+    openid: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = Field(
+        description="Any name; the same name signs in as the same resident."
+    )
+
+
+class StaffLogin(Strict):
+    phone: Phone
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    kind: str
+    role: str
+    user_id: int
+    profile_complete: bool | None = None
+
+
+def token_for(settings, kind: str, user_id: int, role: str, town_id: int | None, now, *, lifetime: timedelta | None = None) -> TokenOut:
+    lifetime = lifetime or timedelta(minutes=settings.access_token_minutes)
+    token = issue_token(settings.secret_key, TokenClaims(kind, user_id, role, town_id), now, lifetime)
+    return TokenOut(
+        access_token=token, expires_in=int(lifetime.total_seconds()), kind=kind, role=role, user_id=user_id
+    )
+
+
+def _resident_token(settings, resident, now) -> TokenOut:
+    out = token_for(settings, "resident", resident.id, Role.RESIDENT.value, resident.town_id, now)
+    out.profile_complete = bool(resident.name and resident.phone and resident.grid_id)
+    return out
+
+
+@router.post("/wechat", responses=problem_responses(401, 422, 429, 502, 503))
+def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
+    """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
+    resident = identity.sign_in_with_wechat(db, request.app.state.wechat, body.code, now=now)
+    return _resident_token(settings, resident, now)
+
+
+@router.post("/dev/resident", responses=problem_responses(404, 422))
+def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
+    """Development only: sign in as a resident without WeChat (off outside development)."""
+    if not settings.dev_login:
+        raise HTTPException(404, "not found")
+    resident = identity.sign_in_for_development(db, body.openid, now=now)
+    return _resident_token(settings, resident, now)
+
+
+@router.post("/staff", responses=problem_responses(401, 422))
+def staff_login(body: StaffLogin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
+    """Grid workers, secretaries, members and town admins: phone and password."""
+    staff = identity.sign_in_staff(db, body.phone, body.password)
+    return token_for(settings, "staff", staff.id, staff.role, staff.town_id, now)

@@ -1,0 +1,15 @@
+"""The branch secretary's view of the branch."""
+
+from fastapi import APIRouter
+
+from api.deps import Db, Staff
+from api.problems import problem_responses
+from workflows.queries import MemberLoad, branch_members
+
+router = APIRouter(prefix="/branch", tags=["branch"])
+
+
+@router.get("/members", responses=problem_responses(401, 403))
+def members(user: Staff, db: Db) -> list[MemberLoad]:
+    """Members of the branch with their open orders now, lightest load first."""
+    return branch_members(db, user)

@@ -1,0 +1,53 @@
+"""Photo upload and download, only for those who may see the order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from api.deps import AppSettings, Db, Now, Person
+from api.problems import problem_responses
+from workflows.photos import ImageTooLarge, load_visible_photo, photo_path, store_photo
+from workflows.views import photo_url
+
+router = APIRouter(prefix="/photos", tags=["photos"])
+
+
+class PhotoUploaded(BaseModel):
+    id: str
+    url: str
+    content_type: str
+    size: int
+
+
+@router.post("", status_code=201, responses=problem_responses(401, 403, 413, 415, 422))
+def upload_photo(
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+    user: Person, db: Db, now: Now, settings: AppSettings,
+) -> PhotoUploaded:
+    """Upload one image; use its id in `photo_ids` when placing or completing an order."""
+    content = file.file.read(settings.photo_max_bytes + 1)
+    if len(content) > settings.photo_max_bytes:
+        raise ImageTooLarge(f"an image may be at most {settings.photo_max_bytes} bytes")
+    photo = store_photo(
+        db, user, content, photo_dir=settings.photo_dir, max_bytes=settings.photo_max_bytes, now=now
+    )
+    return PhotoUploaded(id=photo.id, url=photo_url(photo.id), content_type=photo.content_type, size=photo.size)
+
+
+@router.get(
+    "/{photo_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+               **problem_responses(401, 404)},
+)
+def download_photo(photo_id: str, user: Person, db: Db, settings: AppSettings) -> FileResponse:
+    photo = load_visible_photo(db, user, photo_id)
+    return FileResponse(
+        photo_path(settings.photo_dir, photo.id),
+        media_type=photo.content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

@@ -1,0 +1,52 @@
+"""Who hears of each move: the notices a transition implies.
+
+Workflows turn each audience into an outbox row; delivery decides the channel.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.states import OrderState
+from domain.transitions import Action
+
+S = OrderState
+
+
+class Audience(StrEnum):
+    RESIDENT = "resident"  # the resident who placed the order
+    GRID_WORKERS = "grid_workers"  # grid workers of the order's grid
+    BRANCH_SECRETARIES = "branch_secretaries"  # secretaries of the order's branch
+    ASSIGNEE = "assignee"  # the member the order is dispatched to
+    TOWN_ADMINS = "town_admins"
+
+
+A = Audience
+
+# (from state, action) -> audiences, read after the move (so ASSIGNEE is the new one).
+NOTICES: dict[tuple[OrderState | None, Action], tuple[Audience, ...]] = {
+    (None, Action.SUBMIT): (A.GRID_WORKERS,),
+    (S.SUBMITTED, Action.CLAIM): (A.RESIDENT, A.BRANCH_SECRETARIES),
+    (S.SUBMITTED, Action.TRANSFER): (A.GRID_WORKERS, A.RESIDENT),
+    (S.SUBMITTED, Action.REJECT): (A.RESIDENT,),
+    (S.SUBMITTED, Action.CANCEL): (A.GRID_WORKERS,),
+    (S.CLAIMED, Action.CANCEL): (A.BRANCH_SECRETARIES,),
+    (S.CLAIMED, Action.DISPATCH): (A.ASSIGNEE, A.RESIDENT),
+    (S.DISPATCHED, Action.DECLINE): (A.BRANCH_SECRETARIES,),
+    (S.DISPATCHED, Action.ACCEPT): (A.RESIDENT,),
+    (S.IN_PROGRESS, Action.COMPLETE): (A.RESIDENT,),
+    (S.COMPLETED, Action.RATE): (A.ASSIGNEE,),
+    (S.COMPLETED, Action.REOPEN): (A.BRANCH_SECRETARIES, A.ASSIGNEE),
+    (S.COMPLETED, Action.AUTO_CLOSE): (A.ASSIGNEE,),
+}
+
+# A low rating that can no longer reopen the order closes it; the branch is told.
+CLOSED_UNSATISFIED_AUDIENCES: tuple[Audience, ...] = (A.BRANCH_SECRETARIES,)
+
+
+def notice_kind(action: Action) -> str:
+    return f"order.{action.value}"
+
+
+def audiences(source: OrderState | None, action: Action) -> tuple[Audience, ...]:
+    return NOTICES.get((source, action), ())

@@ -1,0 +1,26 @@
+"""Who acts on an order."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    GRID_WORKER = "grid_worker"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+    TOWN_ADMIN = "town_admin"
+    DASHBOARD = "dashboard"
+    SYSTEM = "system"
+
+
+STAFF_ROLES = frozenset({Role.GRID_WORKER, Role.SECRETARY, Role.MEMBER, Role.TOWN_ADMIN})
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.RESIDENT: "群众",
+    Role.GRID_WORKER: "网格员",
+    Role.SECRETARY: "支部书记",
+    Role.MEMBER: "党员",
+    Role.TOWN_ADMIN: "镇党委管理员",
+    Role.DASHBOARD: "看板",
+    Role.SYSTEM: "系统",
+}

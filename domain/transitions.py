@@ -1,0 +1,110 @@
+"""The transition table of the five-order loop: the one place a move is defined.
+
+Each row says from which state an action leads to which state, and which roles may
+take it. Workflows ask `plan()` for the move and apply it with a compare-and-set
+update; nothing else decides what a state may become.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import InvalidTransition, NotPermitted
+from domain.roles import Role
+from domain.states import OrderState
+
+S = OrderState
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    CLAIM = "claim"
+    TRANSFER = "transfer"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    DISPATCH = "dispatch"
+    DECLINE = "decline"
+    ACCEPT = "accept"
+    COMPLETE = "complete"
+    RATE = "rate"
+    REOPEN = "reopen"
+    AUTO_CLOSE = "auto_close"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.SUBMIT: "群众点单",
+    Action.CLAIM: "网格领单",
+    Action.TRANSFER: "转派网格",
+    Action.REJECT: "不予受理",
+    Action.CANCEL: "撤单",
+    Action.DISPATCH: "支部派单",
+    Action.DECLINE: "退回派单",
+    Action.ACCEPT: "党员接单",
+    Action.COMPLETE: "党员晒单",
+    Action.RATE: "群众评单",
+    Action.REOPEN: "重办",
+    Action.AUTO_CLOSE: "超时自动办结",
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: OrderState | None
+    target: OrderState
+    roles: frozenset[Role]
+
+
+def _t(action: Action, source: OrderState | None, target: OrderState, *roles: Role) -> Transition:
+    return Transition(action, source, target, frozenset(roles))
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(Action.SUBMIT, None, S.SUBMITTED, Role.RESIDENT, Role.GRID_WORKER, Role.MEMBER),
+    _t(Action.CLAIM, S.SUBMITTED, S.CLAIMED, Role.GRID_WORKER),
+    _t(Action.TRANSFER, S.SUBMITTED, S.SUBMITTED, Role.GRID_WORKER),
+    _t(Action.REJECT, S.SUBMITTED, S.REJECTED, Role.GRID_WORKER),
+    _t(Action.CANCEL, S.SUBMITTED, S.CANCELLED, Role.RESIDENT),
+    _t(Action.CANCEL, S.CLAIMED, S.CANCELLED, Role.RESIDENT),
+    _t(Action.DISPATCH, S.CLAIMED, S.DISPATCHED, Role.SECRETARY),
+    _t(Action.DECLINE, S.DISPATCHED, S.CLAIMED, Role.MEMBER),
+    _t(Action.ACCEPT, S.DISPATCHED, S.IN_PROGRESS, Role.MEMBER),
+    _t(Action.COMPLETE, S.IN_PROGRESS, S.COMPLETED, Role.MEMBER),
+    # A grid worker rates an order placed on a resident's behalf by callback (回访).
+    _t(Action.RATE, S.COMPLETED, S.CLOSED, Role.RESIDENT, Role.GRID_WORKER),
+    _t(Action.REOPEN, S.COMPLETED, S.CLAIMED, Role.RESIDENT, Role.GRID_WORKER),
+    _t(Action.AUTO_CLOSE, S.COMPLETED, S.CLOSED, Role.SYSTEM),
+)
+
+_BY_KEY: dict[tuple[OrderState | None, Action], Transition] = {
+    (t.source, t.action): t for t in TRANSITIONS
+}
+
+# Reopening is never asked for directly: it is what a low rating does.
+_DERIVED_ACTIONS = frozenset({Action.REOPEN})
+
+
+def allowed_actions(state: OrderState, role: Role | None = None) -> list[str]:
+    """Actions a person may ask for in `state` (for one role, or for any human role)."""
+    return sorted(
+        {
+            t.action.value
+            for t in TRANSITIONS
+            if t.source == state
+            and t.action not in _DERIVED_ACTIONS
+            and (role in t.roles if role else t.roles - {Role.SYSTEM})
+        }
+    )
+
+
+def plan(state: OrderState | None, action: Action, role: Role) -> Transition:
+    """The transition `role` may take with `action` from `state`, or a typed refusal."""
+    if not any(role in t.roles for t in TRANSITIONS if t.action == action):
+        raise NotPermitted(f"a {role.value} may not {action.value} an order")
+    transition = _BY_KEY.get((state, action))
+    if transition is None:
+        raise InvalidTransition(action.value, state.value if state else "none", allowed_actions(state))
+    if role not in transition.roles:
+        raise NotPermitted(f"a {role.value} may not {action.value} an order")
+    return transition

@@ -1,0 +1,1 @@
+"""Delivery of outbox rows through channels (in-app, WeChat, WeCom, webhook)."""

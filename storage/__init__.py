@@ -1,0 +1,1 @@
+"""Tables, the engine and migrations: where the loop is kept."""

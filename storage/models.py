@@ -1,0 +1,223 @@
+"""The tables. Alembic migrations in `alembic/versions` build them; keep both in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Town(SQLModel, table=True):
+    __tablename__ = "towns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    created_at: datetime = _ts()
+
+
+class Branch(SQLModel, table=True):
+    """A party branch (党支部) of a village or community."""
+
+    __tablename__ = "branches"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(default="village", max_length=20)  # village | community
+    created_at: datetime = _ts()
+
+
+class Grid(SQLModel, table=True):
+    __tablename__ = "grids"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    branch_id: int = Field(foreign_key="branches.id", index=True)
+    name: str = Field(max_length=100)
+    households: int | None = None
+    created_at: datetime = _ts()
+
+
+class Staff(SQLModel, table=True):
+    """Grid workers, branch secretaries, party members and town admins: phone + password."""
+
+    __tablename__ = "staff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branches.id", index=True)
+    role: str = Field(max_length=20)
+    name: str = Field(max_length=50)
+    phone: str = Field(max_length=20, unique=True)
+    password_hash: str = Field(max_length=200)
+    # 乡贤: a local worthy the branch may dispatch to like a member.
+    is_local_worthy: bool = False
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class GridWorkerGrid(SQLModel, table=True):
+    """Which grids a grid worker serves."""
+
+    __tablename__ = "grid_worker_grids"
+
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    grid_id: int = Field(foreign_key="grids.id", primary_key=True, index=True)
+
+
+class Resident(SQLModel, table=True):
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str | None = Field(default=None, max_length=64, unique=True)
+    unionid: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    town_id: int | None = Field(default=None, foreign_key="towns.id")
+    grid_id: int | None = Field(default=None, foreign_key="grids.id")
+    created_at: datetime = _ts()
+
+
+class Category(SQLModel, table=True):
+    """What an order is about, with the time limit of each stage in minutes."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    name: str = Field(max_length=50)
+    description: str = Field(default="", max_length=500)
+    default_urgency: str = Field(default="normal", max_length=10)
+    claim_minutes: int = 120
+    dispatch_minutes: int = 1440
+    accept_minutes: int = 240
+    complete_minutes: int = 4320
+    complete_urgent_minutes: int = 1440
+    rate_minutes: int = 10080
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_grid_state", "grid_id", "state", "stage_deadline"),
+        Index("ix_orders_branch_state", "branch_id", "state", "stage_deadline"),
+        Index("ix_orders_assignee_state", "assignee_id", "state", "stage_deadline"),
+        Index("ix_orders_resident", "resident_id", "id"),
+        Index("ix_orders_placed_by", "placed_by_staff_id", "id"),
+        Index("ix_orders_town_created", "town_id", "created_at"),
+        # The sweep for overdue stages reads only open orders, earliest deadline first.
+        Index(
+            "ix_orders_open_deadline",
+            "stage_deadline",
+            postgresql_where=text("stage_deadline IS NOT NULL"),
+            sqlite_where=text("stage_deadline IS NOT NULL"),
+        ),
+        Index("ix_orders_contact_phone", "contact_phone", postgresql_where=text("resident_id IS NULL"),
+              sqlite_where=text("resident_id IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    branch_id: int = Field(foreign_key="branches.id")
+    grid_id: int = Field(foreign_key="grids.id")
+    category_id: int = Field(foreign_key="categories.id")
+    urgency: str = Field(default="normal", max_length=10)
+    state: str = Field(max_length=20)
+    version: int = 1
+    description: str = Field(max_length=2000)
+    address: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    # Who the order is for: a signed-in resident, or a name and phone taken on a visit.
+    resident_id: int | None = Field(default=None, foreign_key="residents.id")
+    contact_name: str | None = Field(default=None, max_length=50)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    placed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    channel: str = Field(default="mini_program", max_length=20)
+    claimed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    reopen_count: int = 0
+    completion_note: str | None = Field(default=None, max_length=2000)
+    rating_stars: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=500)
+    rating_source: str | None = Field(default=None, max_length=10)
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    request_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    stage_entered_at: datetime = _ts()
+    stage_deadline: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+
+
+class OrderEvent(SQLModel, table=True):
+    """One row per transition: the timeline the resident sees."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    action: str = Field(max_length=20)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    actor_role: str = Field(max_length=20)
+    actor_id: int | None = None
+    actor_name: str | None = Field(default=None, max_length=50)
+    note: str | None = Field(default=None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Photo(SQLModel, table=True):
+    """An uploaded image; its id is a random token, so URLs cannot be guessed."""
+
+    __tablename__ = "photos"
+    __table_args__ = (Index("ix_photos_order", "order_id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    purpose: str | None = Field(default=None, max_length=10)  # request | evidence
+    uploader_role: str = Field(max_length=20)
+    uploader_id: int
+    content_type: str = Field(max_length=30)
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notice a transition implies, written in the transition's transaction.
+
+    `audience` + `audience_id` say who (a resident, a grid's workers, a branch's
+    secretaries, a member, a town's admins); delivery picks the channels.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="order_events.id")
+    kind: str = Field(max_length=40)
+    audience: str = Field(max_length=30)
+    audience_id: int
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts()

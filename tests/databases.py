@@ -1,0 +1,71 @@
+"""The databases the suite runs on: SQLite always, PostgreSQL when reachable (required in CI)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from storage.engine import Database, create_db_engine
+from storage.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "WUDAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+TABLES = (
+    "outbox", "photos", "order_events", "orders", "residents", "grid_worker_grids",
+    "staff", "categories", "grids", "branches", "towns",
+)
+
+
+def postgres_reachable() -> str | None:
+    """None if PostgreSQL answers, else why not."""
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001  (any failure means "not here")
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+class TestDatabase:
+    """A migrated database for one test session, emptied between tests."""
+
+    def __init__(self, backend: str, tmp_dir) -> None:
+        self.backend = backend
+        self._admin = None
+        if backend == "sqlite":
+            self.url = f"sqlite:///{tmp_dir / 'wudan-test.db'}"
+        else:
+            self._admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            self.name = f"wudan_test_{uuid.uuid4().hex[:10]}"
+            with self._admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = make_url(POSTGRES_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+        self.database = Database(create_db_engine(self.url, pool_size=40))
+        upgrade(self.database.engine)
+
+    def empty(self) -> None:
+        with self.database.engine.begin() as connection:
+            if self.backend == "postgres":
+                connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in TABLES:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+    def drop(self) -> None:
+        self.database.dispose()
+        if self._admin is not None:
+            with self._admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self._admin.dispose()
+
+
+def backend_params() -> list:
+    return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

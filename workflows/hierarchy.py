@@ -1,0 +1,248 @@
+"""Town admins keep the hierarchy (branches, grids, staff) and the categories.
+
+Every row is looked up within the admin's own town; another town's rows are not found.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
+from domain.roles import ROLE_LABELS, Role
+from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Resident, Staff, Town
+from wudan.passwords import hash_password
+from workflows.hierarchy_inputs import (
+    BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
+    StaffCreate, StaffUpdate, TownUpdate,
+)
+from workflows.paging import PageRequest, fetch_page
+from workflows.principal import Principal
+from workflows.unit import use_case
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def require_admin(actor: Principal) -> int:
+    if actor.role != Role.TOWN_ADMIN or actor.town_id is None:
+        raise NotPermitted("only a town admin may do this")
+    return actor.town_id
+
+
+def get_in_town(db: Session, model: type[M], row_id: int, town_id: int) -> M:
+    row = db.get(model, row_id)
+    if row is None or getattr(row, "town_id", getattr(row, "id", None)) != town_id:
+        raise NotFound(f"{model.__tablename__} {row_id} not found")
+    return row
+
+
+def list_in_town(db: Session, actor: Principal, model: type[M], page: PageRequest, *where):
+    town_id = require_admin(actor)
+    statement = select(model).where(model.town_id == town_id, *where).order_by(col(model.id))
+    return fetch_page(db, statement, page)
+
+
+def _apply(row: SQLModel, body: BaseModel, skip: tuple[str, ...] = ()) -> None:
+    for key, value in body.model_dump(exclude_unset=True).items():
+        if key not in skip:
+            setattr(row, key, value)
+
+
+def _save(db: Session, row: M) -> M:
+    db.add(row)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict("a row with that name or phone already exists") from exc
+    return row
+
+
+def _delete_unless_used(db: Session, row: SQLModel, uses: list[tuple[str, object]]) -> None:
+    for what, statement in uses:
+        if db.exec(statement).first() is not None:
+            raise Conflict(f"still used by {what}; move or remove those first")
+    db.delete(row)
+    db.flush()
+
+
+# Town
+
+
+def get_town(db: Session, actor: Principal) -> Town:
+    return get_in_town(db, Town, require_admin(actor), require_admin(actor))
+
+
+@use_case
+def update_town(db: Session, actor: Principal, body: TownUpdate) -> Town:
+    town = get_town(db, actor)
+    _apply(town, body)
+    return _save(db, town)
+
+
+# Branches
+
+
+@use_case
+def create_branch(db: Session, actor: Principal, body: BranchCreate, *, now: datetime) -> Branch:
+    return _save(db, Branch(town_id=require_admin(actor), created_at=now, **body.model_dump()))
+
+
+@use_case
+def update_branch(db: Session, actor: Principal, branch_id: int, body: BranchUpdate) -> Branch:
+    branch = get_in_town(db, Branch, branch_id, require_admin(actor))
+    _apply(branch, body)
+    return _save(db, branch)
+
+
+@use_case
+def delete_branch(db: Session, actor: Principal, branch_id: int) -> None:
+    branch = get_in_town(db, Branch, branch_id, require_admin(actor))
+    _delete_unless_used(db, branch, [
+        ("grids", select(Grid.id).where(Grid.branch_id == branch.id)),
+        ("staff", select(Staff.id).where(Staff.branch_id == branch.id)),
+        ("orders", select(Order.id).where(Order.branch_id == branch.id)),
+    ])
+
+
+# Grids
+
+
+@use_case
+def create_grid(db: Session, actor: Principal, body: GridCreate, *, now: datetime) -> Grid:
+    town_id = require_admin(actor)
+    _branch_of_town(db, body.branch_id, town_id)
+    return _save(db, Grid(town_id=town_id, created_at=now, **body.model_dump()))
+
+
+@use_case
+def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate) -> Grid:
+    town_id = require_admin(actor)
+    grid = get_in_town(db, Grid, grid_id, town_id)
+    if body.branch_id is not None:
+        _branch_of_town(db, body.branch_id, town_id)
+    _apply(grid, body)
+    return _save(db, grid)
+
+
+@use_case
+def delete_grid(db: Session, actor: Principal, grid_id: int) -> None:
+    grid = get_in_town(db, Grid, grid_id, require_admin(actor))
+    _delete_unless_used(db, grid, [
+        ("orders", select(Order.id).where(Order.grid_id == grid.id)),
+        ("residents", select(Resident.id).where(Resident.grid_id == grid.id)),
+    ])
+    db.execute(delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id))
+
+
+def _branch_of_town(db: Session, branch_id: int, town_id: int) -> Branch:
+    branch = db.get(Branch, branch_id)
+    if branch is None or branch.town_id != town_id:
+        raise RuleViolation(f"branch {branch_id} is not a branch of this town")
+    return branch
+
+
+# Staff
+
+
+def staff_grid_ids(db: Session, staff_ids: list[int]) -> dict[int, list[int]]:
+    grids: dict[int, list[int]] = {i: [] for i in staff_ids}
+    if staff_ids:
+        rows = db.exec(
+            select(GridWorkerGrid).where(col(GridWorkerGrid.staff_id).in_(staff_ids))
+            .order_by(col(GridWorkerGrid.grid_id))
+        )
+        for link in rows:
+            grids[link.staff_id].append(link.grid_id)
+    return grids
+
+
+def staff_view(staff: Staff, grid_ids: list[int]):
+    from workflows.hierarchy_inputs import StaffView
+
+    return StaffView(
+        id=staff.id, name=staff.name, phone=staff.phone, role=staff.role,
+        role_label=ROLE_LABELS[Role(staff.role)], branch_id=staff.branch_id, grid_ids=grid_ids,
+        is_local_worthy=staff.is_local_worthy, active=staff.active,
+    )
+
+
+@use_case
+def create_staff(db: Session, actor: Principal, body: StaffCreate, *, now: datetime) -> Staff:
+    town_id = require_admin(actor)
+    staff = Staff(
+        town_id=town_id, role=body.role, name=body.name, phone=body.phone,
+        password_hash=hash_password(body.password), branch_id=body.branch_id,
+        is_local_worthy=body.is_local_worthy, created_at=now,
+    )
+    _check_placement(db, staff, body.grid_ids, town_id)
+    _save(db, staff)
+    _set_grids(db, staff, body.grid_ids, town_id)
+    return staff
+
+
+@use_case
+def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate) -> Staff:
+    town_id = require_admin(actor)
+    staff = get_in_town(db, Staff, staff_id, town_id)
+    if staff.id == actor.id and body.active is False:
+        raise RuleViolation("an admin may not disable their own account")
+    _apply(staff, body, skip=("password", "grid_ids"))
+    if body.password is not None:
+        staff.password_hash = hash_password(body.password)
+    grid_ids = body.grid_ids if body.grid_ids is not None else staff_grid_ids(db, [staff.id])[staff.id]
+    _check_placement(db, staff, grid_ids, town_id)
+    _save(db, staff)
+    if body.grid_ids is not None:
+        _set_grids(db, staff, body.grid_ids, town_id)
+    return staff
+
+
+def _check_placement(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> None:
+    if staff.role in (Role.SECRETARY.value, Role.MEMBER.value):
+        if staff.branch_id is None:
+            raise RuleViolation(f"a {staff.role} belongs to a branch: give branch_id")
+    if staff.branch_id is not None:
+        _branch_of_town(db, staff.branch_id, town_id)
+    if grid_ids and staff.role != Role.GRID_WORKER.value:
+        raise RuleViolation("only grid workers serve grids")
+
+
+def _set_grids(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> None:
+    wanted = sorted(set(grid_ids))
+    found = db.exec(select(Grid.id).where(col(Grid.id).in_(wanted), Grid.town_id == town_id)).all()
+    if len(found) != len(wanted):
+        raise RuleViolation(f"not grids of this town: {sorted(set(wanted) - set(found))}")
+    db.execute(delete(GridWorkerGrid).where(col(GridWorkerGrid.staff_id) == staff.id))
+    for grid_id in wanted:
+        db.add(GridWorkerGrid(staff_id=staff.id, grid_id=grid_id))
+    db.flush()
+
+
+# Categories
+
+
+@use_case
+def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now: datetime) -> Category:
+    category = Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json"))
+    return _save(db, category)
+
+
+@use_case
+def update_category(db: Session, actor: Principal, category_id: int, body: CategoryUpdate) -> Category:
+    category = get_in_town(db, Category, category_id, require_admin(actor))
+    for key, value in body.model_dump(exclude_unset=True, mode="json").items():
+        setattr(category, key, value)
+    return _save(db, category)
+
+
+@use_case
+def delete_category(db: Session, actor: Principal, category_id: int) -> None:
+    category = get_in_town(db, Category, category_id, require_admin(actor))
+    _delete_unless_used(db, category, [
+        ("orders (set active to false to retire it)", select(Order.id).where(Order.category_id == category.id)),
+    ])

@@ -1,0 +1,149 @@
+"""Inputs and views of the town's hierarchy and categories (the admin API)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, field_validator
+
+from domain.states import Urgency
+from workflows.inputs import Phone, Strict, Text
+
+Name = Annotated[Text, Field(max_length=100)]
+StaffRole = Literal["grid_worker", "secretary", "member", "town_admin"]
+Minutes = Annotated[int, Field(ge=5, le=60 * 24 * 90)]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class TownUpdate(Strict):
+    name: Name | None = None
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class TownView(BaseModel):
+    id: int
+    name: str
+    timezone: str
+
+
+class BranchCreate(Strict):
+    name: Name
+    kind: Literal["village", "community"] = "village"
+
+
+class BranchUpdate(Strict):
+    name: Name | None = None
+    kind: Literal["village", "community"] | None = None
+
+
+class BranchView(BaseModel):
+    id: int
+    town_id: int
+    name: str
+    kind: str
+    created_at: datetime
+
+
+class GridCreate(Strict):
+    branch_id: int = Field(gt=0)
+    name: Name
+    households: int | None = Field(None, ge=0, le=100_000)
+
+
+class GridUpdate(Strict):
+    branch_id: int | None = Field(None, gt=0)
+    name: Name | None = None
+    households: int | None = Field(None, ge=0, le=100_000)
+
+
+class GridView(BaseModel):
+    id: int
+    town_id: int
+    branch_id: int
+    name: str
+    households: int | None
+
+
+class StaffCreate(Strict):
+    name: Annotated[Text, Field(max_length=50)]
+    phone: Phone
+    role: StaffRole
+    password: Password
+    branch_id: int | None = Field(None, gt=0, description="Required for secretaries and members.")
+    grid_ids: list[Annotated[int, Field(gt=0)]] = Field(
+        default_factory=list, max_length=50, description="Grids a grid worker serves."
+    )
+    is_local_worthy: bool = False
+
+
+class StaffUpdate(Strict):
+    name: Annotated[Text, Field(max_length=50)] | None = None
+    password: Password | None = None
+    branch_id: int | None = Field(None, gt=0)
+    grid_ids: list[Annotated[int, Field(gt=0)]] | None = Field(None, max_length=50)
+    is_local_worthy: bool | None = None
+    active: bool | None = None
+
+
+class StaffView(BaseModel):
+    id: int
+    name: str
+    phone: str
+    role: str
+    role_label: str
+    branch_id: int | None
+    grid_ids: list[int]
+    is_local_worthy: bool
+    active: bool
+
+
+class CategoryCreate(Strict):
+    name: Annotated[Text, Field(max_length=50)]
+    description: Annotated[str, Field(max_length=500)] = ""
+    default_urgency: Urgency = Field(Urgency.NORMAL, strict=False)
+    claim_minutes: Minutes = 120
+    dispatch_minutes: Minutes = 1440
+    accept_minutes: Minutes = 240
+    complete_minutes: Minutes = 4320
+    complete_urgent_minutes: Minutes = 1440
+    rate_minutes: Minutes = 10080
+
+
+class CategoryUpdate(Strict):
+    name: Annotated[Text, Field(max_length=50)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+    default_urgency: Urgency | None = Field(None, strict=False)
+    claim_minutes: Minutes | None = None
+    dispatch_minutes: Minutes | None = None
+    accept_minutes: Minutes | None = None
+    complete_minutes: Minutes | None = None
+    complete_urgent_minutes: Minutes | None = None
+    rate_minutes: Minutes | None = None
+    active: bool | None = None
+
+
+class CategoryView(BaseModel):
+    id: int
+    town_id: int
+    name: str
+    description: str
+    default_urgency: str
+    claim_minutes: int
+    dispatch_minutes: int
+    accept_minutes: int
+    complete_minutes: int
+    complete_urgent_minutes: int
+    rate_minutes: int
+    active: bool

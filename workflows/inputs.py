@@ -1,0 +1,70 @@
+"""Validated inputs of the use cases; the API takes them as request bodies as they are."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.states import Urgency
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9]{5,15}$")]
+PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,40}$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are errors, and no number passes for a string or the reverse."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class OrderDraft(Strict):
+    category_id: int = Field(gt=0)
+    description: Annotated[Text, Field(max_length=2000)]
+    urgency: Urgency | None = Field(
+        None, strict=False, description="Defaults to the category's urgency."
+    )
+    grid_id: int | None = Field(None, gt=0, description="Defaults to the resident's grid.")
+    address: Annotated[str, Field(max_length=200)] | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    photo_ids: list[PhotoId] = Field(default_factory=list, max_length=20)
+    # Only for staff placing an order on a resident's behalf (代点单):
+    contact_name: Annotated[Text, Field(max_length=50)] | None = None
+    contact_phone: Phone | None = None
+    channel: Literal["mini_program", "visit", "phone", "hall"] | None = None
+
+    @model_validator(mode="after")
+    def _location_pairs(self) -> OrderDraft:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together")
+        return self
+
+
+class Reason(Strict):
+    reason: Annotated[Text, Field(max_length=500)]
+
+
+class OptionalReason(Strict):
+    reason: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class TransferRequest(Strict):
+    grid_id: int = Field(gt=0)
+    reason: Annotated[Text, Field(max_length=500)]
+
+
+class DispatchRequest(Strict):
+    member_id: int = Field(gt=0)
+    note: Annotated[Text, Field(max_length=500)] | None = None
+
+
+class CompleteRequest(Strict):
+    note: Annotated[Text, Field(max_length=2000)]
+    photo_ids: list[PhotoId] = Field(min_length=1, max_length=20)
+
+
+class RatingRequest(Strict):
+    stars: int = Field(ge=1, le=5)
+    comment: Annotated[str, Field(max_length=500)] | None = None

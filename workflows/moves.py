@@ -1,0 +1,156 @@
+"""The moves of the loop after placing: one use case per action of the table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from domain.errors import NotPermitted, RuleViolation
+from domain.notices import CLOSED_UNSATISFIED_AUDIENCES
+from domain.rating import RatingSource, closes_unsatisfied, rating_action
+from domain.roles import Role
+from domain.transitions import Action
+from storage.models import Grid, Order, Staff
+from workflows.inputs import CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, TransferRequest
+from workflows.photos import attach_photos
+from workflows.principal import Principal
+from workflows.scope import load_visible_order
+from workflows.transition import authorise, move
+from workflows.unit import use_case
+
+
+@use_case
+def claim_order(db: Session, actor: Principal, order_id: int, *, now: datetime) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    transition = authorise(order, Action.CLAIM, actor)
+    move(db, order, transition, actor, now=now, changes={"claimed_by_id": actor.id})
+    return order
+
+
+@use_case
+def transfer_order(
+    db: Session, actor: Principal, order_id: int, body: TransferRequest, *, now: datetime
+) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    transition = authorise(order, Action.TRANSFER, actor)
+    target = db.get(Grid, body.grid_id)
+    if target is None or target.town_id != order.town_id:
+        raise RuleViolation(f"grid {body.grid_id} is not a grid of this town")
+    if target.id == order.grid_id:
+        raise RuleViolation("the order is already in that grid")
+    move(
+        db, order, transition, actor, now=now, note=body.reason,
+        changes={"grid_id": target.id, "branch_id": target.branch_id},
+        data={"from_grid_id": order.grid_id, "to_grid_id": target.id},
+    )
+    return order
+
+
+@use_case
+def reject_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    transition = authorise(order, Action.REJECT, actor)
+    move(db, order, transition, actor, now=now, note=body.reason)
+    return order
+
+
+@use_case
+def cancel_order(
+    db: Session, actor: Principal, order_id: int, body: OptionalReason, *, now: datetime
+) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    transition = authorise(order, Action.CANCEL, actor)
+    move(db, order, transition, actor, now=now, note=body.reason)
+    return order
+
+
+@use_case
+def dispatch_order(
+    db: Session, actor: Principal, order_id: int, body: DispatchRequest, *, now: datetime
+) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    transition = authorise(order, Action.DISPATCH, actor)
+    member = db.get(Staff, body.member_id)
+    if (
+        member is None
+        or member.role != Role.MEMBER.value
+        or member.branch_id != order.branch_id
+        or not member.active
+    ):
+        raise RuleViolation(f"staff {body.member_id} is not an active member of this branch")
+    move(
+        db, order, transition, actor, now=now, note=body.note,
+        changes={"assignee_id": member.id},
+        data={"member_id": member.id, "member_name": member.name},
+    )
+    return order
+
+
+@use_case
+def accept_order(db: Session, actor: Principal, order_id: int, *, now: datetime) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    _require_assignee(order, actor)
+    transition = authorise(order, Action.ACCEPT, actor)
+    move(db, order, transition, actor, now=now)
+    return order
+
+
+@use_case
+def decline_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    _require_assignee(order, actor)
+    transition = authorise(order, Action.DECLINE, actor)
+    move(db, order, transition, actor, now=now, note=body.reason, changes={"assignee_id": None})
+    return order
+
+
+@use_case
+def complete_order(
+    db: Session, actor: Principal, order_id: int, body: CompleteRequest, *, photos_per_order: int,
+    now: datetime,
+) -> Order:
+    order = load_visible_order(db, actor, order_id)
+    _require_assignee(order, actor)
+    transition = authorise(order, Action.COMPLETE, actor)
+    attach_photos(db, actor, order, body.photo_ids, "evidence", photos_per_order)
+    move(
+        db, order, transition, actor, now=now, note=body.note,
+        changes={"completion_note": body.note}, data={"photo_ids": body.photo_ids},
+    )
+    return order
+
+
+@use_case
+def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest, *, now: datetime) -> Order:
+    """群众评单; a grid worker records the stars of a callback (回访) for orders taken on visits."""
+    order = load_visible_order(db, actor, order_id)
+    if actor.role == Role.GRID_WORKER and order.placed_by_staff_id is None:
+        raise NotPermitted("this order is rated by the resident who placed it")
+    source = RatingSource.CALLBACK if actor.role == Role.GRID_WORKER else RatingSource.RESIDENT
+    action = rating_action(body.stars, order.reopen_count)
+    transition = authorise(order, action, actor)
+    rating = {
+        "rating_stars": body.stars,
+        "rating_comment": body.comment,
+        "rating_source": source.value,
+    }
+    data = {"stars": body.stars, "comment": body.comment, "source": source.value}
+    if action == Action.REOPEN:
+        changes = {**rating, "reopen_count": order.reopen_count + 1, "assignee_id": None}
+        move(db, order, transition, actor, now=now, note=body.comment, changes=changes, data=data)
+        return order
+    extra = ()
+    if closes_unsatisfied(body.stars, order.reopen_count):
+        data["unsatisfied"] = True
+        extra = (("order.closed_unsatisfied", CLOSED_UNSATISFIED_AUDIENCES),)
+    move(
+        db, order, transition, actor, now=now, note=body.comment,
+        changes={**rating, "closed_at": now}, data=data, extra_notices=extra,
+    )
+    return order
+
+
+def _require_assignee(order: Order, actor: Principal) -> None:
+    if order.assignee_id != actor.id:
+        raise NotPermitted("only the member the order is dispatched to may do this")

@@ -1,0 +1,176 @@
+"""群众点单: place an order, by the resident or by staff on the resident's behalf."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.errors import NotFound, RuleViolation
+from domain.notices import audiences, notice_kind
+from domain.roles import Role
+from domain.states import Urgency
+from domain.transitions import Action, plan
+from storage.models import Category, Grid, Order, OrderEvent, Resident
+from workflows.photos import attach_photos
+from workflows.principal import Principal
+from workflows.scope import grids_actor_may_place_for
+from workflows.transition import category_limits, write_outbox
+from domain.deadlines import stage_deadline
+
+
+class IdempotencyKeyReused(RuleViolation):
+    code = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    replayed: bool
+
+
+def place_order(
+    db: Session,
+    actor: Principal,
+    draft,
+    *,
+    idempotency_key: str | None,
+    photos_per_order: int,
+    now: datetime,
+) -> Placed:
+    """Place the order; the same key from the same person returns the first order."""
+    scoped_key = f"{actor.kind}:{actor.id}:{idempotency_key}" if idempotency_key else None
+    request_hash = hashlib.sha256(
+        json.dumps(draft.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    if scoped_key:
+        replay = _replay(db, scoped_key, request_hash)
+        if replay:
+            return replay
+    try:
+        order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
+        db.commit()
+        return Placed(order, replayed=False)
+    except IntegrityError:
+        db.rollback()
+        # Two requests with one key raced; the other one's order stands.
+        replay = _replay(db, scoped_key, request_hash) if scoped_key else None
+        if replay:
+            return replay
+        raise
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:
+    existing = db.exec(select(Order).where(Order.idempotency_key == scoped_key)).first()
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for a different order")
+    return Placed(existing, replayed=True)
+
+
+def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now) -> Order:
+    transition = plan(None, Action.SUBMIT, actor.role)
+    grid = _grid_for(db, actor, draft)
+    category = db.get(Category, draft.category_id)
+    if category is None or category.town_id != grid.town_id or not category.active:
+        raise RuleViolation(f"category {draft.category_id} is not offered in this town")
+    urgency = Urgency(draft.urgency or category.default_urgency)
+    order = Order(
+        town_id=grid.town_id,
+        branch_id=grid.branch_id,
+        grid_id=grid.id,
+        category_id=category.id,
+        urgency=urgency.value,
+        state=transition.target.value,
+        description=draft.description,
+        address=draft.address,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        idempotency_key=scoped_key,
+        request_hash=request_hash,
+        created_at=now,
+        updated_at=now,
+        stage_entered_at=now,
+        stage_deadline=stage_deadline(transition.target, now, category_limits(category), urgency),
+        **_who_for(db, actor, draft),
+    )
+    db.add(order)
+    db.flush()
+    attach_photos(db, actor, order, draft.photo_ids, "request", photos_per_order)
+    event = OrderEvent(
+        order_id=order.id,
+        action=Action.SUBMIT.value,
+        from_state=None,
+        to_state=order.state,
+        actor_role=actor.role.value,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        note=None,
+        data={"channel": order.channel},
+        created_at=now,
+    )
+    db.add(event)
+    db.flush()
+    notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
+    write_outbox(db, order, event, notices, None, now)
+    db.flush()
+    return order
+
+
+def _grid_for(db: Session, actor: Principal, draft) -> Grid:
+    if actor.role == Role.RESIDENT:
+        grid_id = draft.grid_id
+        if grid_id is None:
+            resident = db.get(Resident, actor.id)
+            grid_id = resident.grid_id if resident else None
+        if grid_id is None:
+            raise RuleViolation("choose a grid, or set the grid you live in on your profile")
+        grid = db.get(Grid, grid_id)
+        if grid is None:
+            raise RuleViolation(f"grid {grid_id} does not exist")
+        return grid
+    if draft.grid_id is None:
+        raise RuleViolation("grid_id is required when placing an order on a resident's behalf")
+    grid = db.exec(
+        select(Grid).where(Grid.id == draft.grid_id, grids_actor_may_place_for(db, actor))
+    ).first()
+    if grid is None:
+        raise RuleViolation(f"you may not place orders for grid {draft.grid_id}")
+    return grid
+
+
+def _who_for(db: Session, actor: Principal, draft) -> dict:
+    if actor.role == Role.RESIDENT:
+        resident = db.get(Resident, actor.id)
+        if resident is None:
+            raise NotFound("resident not found")
+        if draft.contact_name or draft.contact_phone or draft.channel not in (None, "mini_program"):
+            raise RuleViolation("contact_name, contact_phone and channel are for staff placing on a resident's behalf")
+        return {
+            "resident_id": resident.id,
+            "contact_name": resident.name,
+            "contact_phone": resident.phone,
+            "channel": "mini_program",
+        }
+    if not draft.contact_name or not draft.contact_phone:
+        raise RuleViolation("contact_name and contact_phone of the resident are required")
+    # A resident already signed in with this phone sees the order at once.
+    resident = db.exec(
+        select(Resident).where(Resident.phone == draft.contact_phone).order_by(col(Resident.id))
+    ).first()
+    return {
+        "resident_id": resident.id if resident else None,
+        "contact_name": draft.contact_name,
+        "contact_phone": draft.contact_phone,
+        "placed_by_staff_id": actor.id,
+        "channel": draft.channel if draft.channel not in (None, "mini_program") else "visit",
+    }

@@ -1,0 +1,43 @@
+"""What each principal may see. A row outside scope is reported as not found."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_
+from sqlmodel import Session, col, select
+
+from domain.errors import NotFound
+from domain.roles import Role
+from storage.models import Grid, Order
+from workflows.principal import Principal
+
+
+def visible_orders(actor: Principal) -> ColumnElement[bool]:
+    placed_by_me = col(Order.placed_by_staff_id) == actor.id
+    match actor.role:
+        case Role.RESIDENT:
+            return col(Order.resident_id) == actor.id
+        case Role.GRID_WORKER:
+            return or_(col(Order.grid_id).in_(sorted(actor.grid_ids)), placed_by_me)
+        case Role.SECRETARY:
+            return or_(col(Order.branch_id) == actor.branch_id, placed_by_me)
+        case Role.MEMBER:
+            return or_(col(Order.assignee_id) == actor.id, placed_by_me)
+        case Role.TOWN_ADMIN | Role.DASHBOARD:
+            return col(Order.town_id) == actor.town_id
+    return false()
+
+
+def load_visible_order(db: Session, actor: Principal, order_id: int) -> Order:
+    order = db.exec(select(Order).where(Order.id == order_id, visible_orders(actor))).first()
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def grids_actor_may_place_for(db: Session, actor: Principal) -> ColumnElement[bool]:
+    """Grids a staff member may place an order for on a resident's behalf (代点单)."""
+    if actor.role == Role.GRID_WORKER:
+        return col(Grid.id).in_(sorted(actor.grid_ids))
+    if actor.role == Role.MEMBER:
+        return col(Grid.branch_id) == actor.branch_id
+    return false()

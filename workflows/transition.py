@@ -1,0 +1,154 @@
+"""Apply one move of the table to a stored order: compare-and-set, event, outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from domain.deadlines import StageLimits, stage_deadline
+from domain.errors import Conflict, InvalidTransition
+from domain.notices import Audience, audiences, notice_kind
+from domain.roles import Role
+from domain.states import OrderState, Urgency
+from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan
+from storage.models import Category, Order, OrderEvent, OutboxMessage
+from workflows.principal import Principal
+
+
+def category_limits(category: Category) -> StageLimits:
+    return StageLimits(
+        claim=category.claim_minutes,
+        dispatch=category.dispatch_minutes,
+        accept=category.accept_minutes,
+        complete=category.complete_minutes,
+        complete_urgent=category.complete_urgent_minutes,
+        rate=category.rate_minutes,
+    )
+
+
+def authorise(order: Order, action: Action, actor: Principal) -> Transition:
+    return plan(OrderState(order.state), action, actor.role)
+
+
+def move(
+    db: Session,
+    order: Order,
+    transition: Transition,
+    actor: Principal,
+    *,
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    extra_notices: tuple[tuple[str, tuple[Audience, ...]], ...] = (),
+) -> OrderEvent:
+    """Move `order` along `transition`, or refuse with the state it is really in.
+
+    The UPDATE matches the version the caller read, so of many concurrent movers
+    exactly one changes the row; the others see the current state in their 409.
+    """
+    category = db.get(Category, order.category_id)
+    assert category is not None
+    previous_assignee = order.assignee_id
+    values: dict[str, Any] = dict(changes or {})
+    values.update(
+        state=transition.target.value,
+        version=order.version + 1,
+        updated_at=now,
+        stage_entered_at=now,
+        stage_deadline=stage_deadline(
+            transition.target, now, category_limits(category), Urgency(order.urgency)
+        ),
+    )
+    result = db.execute(
+        update(Order)
+        .where(col(Order.id) == order.id, col(Order.version) == order.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        _refuse_stale(db, order, transition)
+    for key, value in values.items():
+        set_committed_value(order, key, value)
+
+    event = OrderEvent(
+        order_id=order.id,
+        action=transition.action.value,
+        from_state=transition.source.value if transition.source else None,
+        to_state=transition.target.value,
+        actor_role=actor.role.value,
+        actor_id=actor.id if actor.role != Role.SYSTEM else None,
+        actor_name=actor.name,
+        note=note,
+        data=data or {},
+        created_at=now,
+    )
+    db.add(event)
+    db.flush()
+    notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
+    write_outbox(db, order, event, notices + extra_notices, previous_assignee, now)
+    return event
+
+
+def _refuse_stale(db: Session, order: Order, transition: Transition) -> None:
+    current = db.exec(select(Order.state).where(Order.id == order.id)).one()
+    db.expire(order)
+    state = OrderState(current)
+    if state != transition.source:
+        raise InvalidTransition(transition.action.value, state.value, allowed_actions(state))
+    raise Conflict(f"order {order.id} changed while this request ran; read it again and retry")
+
+
+def write_outbox(
+    db: Session,
+    order: Order,
+    event: OrderEvent,
+    notices: tuple[tuple[str, tuple[Audience, ...]], ...],
+    previous_assignee: int | None,
+    now: datetime,
+) -> None:
+    state = OrderState(order.state)
+    payload = {
+        "order_id": order.id,
+        "action": event.action,
+        "action_label": ACTION_LABELS[Action(event.action)],
+        "state": state.value,
+        "state_label": state.label,
+        "note": event.note,
+    }
+    for kind, audience_list in notices:
+        for audience in audience_list:
+            audience_id = _audience_id(order, audience, previous_assignee)
+            if audience_id is None:
+                continue
+            db.add(
+                OutboxMessage(
+                    order_id=order.id,
+                    event_id=event.id,
+                    kind=kind,
+                    audience=audience.value,
+                    audience_id=audience_id,
+                    payload=payload,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+
+def _audience_id(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:
+    match audience:
+        case Audience.RESIDENT:
+            return order.resident_id
+        case Audience.GRID_WORKERS:
+            return order.grid_id
+        case Audience.BRANCH_SECRETARIES:
+            return order.branch_id
+        case Audience.ASSIGNEE:
+            return order.assignee_id or previous_assignee
+        case Audience.TOWN_ADMINS:
+            return order.town_id
+    return None

@@ -1,0 +1,171 @@
+"""What the API returns for orders: plain models with names and Chinese labels filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from domain.deadlines import overdue_seconds
+from domain.states import OrderState
+from domain.transitions import ACTION_LABELS, Action, allowed_actions
+from domain.roles import ROLE_LABELS, Role
+from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff
+from workflows.principal import Principal
+
+
+class Ref(BaseModel):
+    id: int
+    name: str
+
+
+class PhotoView(BaseModel):
+    id: str
+    url: str
+    purpose: str | None
+    content_type: str
+    size: int
+
+
+class RatingView(BaseModel):
+    stars: int
+    comment: str | None
+    source: str
+
+
+class OrderView(BaseModel):
+    id: int
+    state: str
+    state_label: str
+    urgency: str
+    category: Ref
+    grid: Ref
+    branch_id: int
+    description: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    contact_name: str | None
+    contact_phone: str | None
+    channel: str
+    placed_on_behalf: bool
+    assignee: Ref | None
+    reopen_count: int
+    completion_note: str | None
+    rating: RatingView | None
+    created_at: datetime
+    updated_at: datetime
+    stage_deadline: datetime | None
+    overdue: bool
+    overdue_seconds: int
+    closed_at: datetime | None
+    allowed_actions: list[str]
+
+
+class EventView(BaseModel):
+    id: int
+    action: str
+    action_label: str
+    from_state: str | None
+    from_state_label: str | None
+    to_state: str
+    to_state_label: str
+    actor_role: str
+    actor_role_label: str
+    actor_name: str | None
+    note: str | None
+    data: dict
+    at: datetime
+
+
+class OrderDetail(OrderView):
+    photos: list[PhotoView]
+    timeline: list[EventView]
+
+
+def photo_url(photo_id: str) -> str:
+    return f"/photos/{photo_id}"
+
+
+def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: datetime) -> list[OrderView]:
+    """Shape many orders with three lookups in all, not three per order."""
+    categories = _names(db, Category, {o.category_id for o in orders})
+    grids = _names(db, Grid, {o.grid_id for o in orders})
+    staff = _names(db, Staff, {o.assignee_id for o in orders if o.assignee_id})
+    return [_view(o, categories, grids, staff, viewer, now) for o in orders]
+
+
+def order_detail(db: Session, order: Order, viewer: Principal, now: datetime) -> OrderDetail:
+    view = order_views(db, [order], viewer, now)[0]
+    photos = db.exec(select(Photo).where(Photo.order_id == order.id).order_by(col(Photo.created_at), col(Photo.id))).all()
+    events = db.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))).all()
+    return OrderDetail(
+        **view.model_dump(),
+        photos=[
+            PhotoView(id=p.id, url=photo_url(p.id), purpose=p.purpose, content_type=p.content_type, size=p.size)
+            for p in photos
+        ],
+        timeline=[_event_view(e) for e in events],
+    )
+
+
+def _names(db: Session, model, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {row.id: row.name for row in db.exec(select(model.id, model.name).where(col(model.id).in_(sorted(ids))))}
+
+
+def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> OrderView:
+    state = OrderState(order.state)
+    late = overdue_seconds(order.stage_deadline, now)
+    return OrderView(
+        id=order.id,
+        state=state.value,
+        state_label=state.label,
+        urgency=order.urgency,
+        category=Ref(id=order.category_id, name=categories.get(order.category_id, "")),
+        grid=Ref(id=order.grid_id, name=grids.get(order.grid_id, "")),
+        branch_id=order.branch_id,
+        description=order.description,
+        address=order.address,
+        latitude=order.latitude,
+        longitude=order.longitude,
+        contact_name=order.contact_name,
+        contact_phone=order.contact_phone,
+        channel=order.channel,
+        placed_on_behalf=order.placed_by_staff_id is not None,
+        assignee=Ref(id=order.assignee_id, name=staff.get(order.assignee_id, "")) if order.assignee_id else None,
+        reopen_count=order.reopen_count,
+        completion_note=order.completion_note,
+        rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)
+        if order.rating_stars is not None
+        else None,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        stage_deadline=order.stage_deadline,
+        overdue=late > 0,
+        overdue_seconds=late,
+        closed_at=order.closed_at,
+        allowed_actions=allowed_actions(state, viewer.role),
+    )
+
+
+def _event_view(event: OrderEvent) -> EventView:
+    source = OrderState(event.from_state) if event.from_state else None
+    return EventView(
+        id=event.id,
+        action=event.action,
+        action_label=ACTION_LABELS[Action(event.action)],
+        from_state=event.from_state,
+        from_state_label=source.label if source else None,
+        to_state=event.to_state,
+        to_state_label=OrderState(event.to_state).label,
+        actor_role=event.actor_role,
+        actor_role_label=ROLE_LABELS[Role(event.actor_role)],
+        actor_name=event.actor_name,
+        note=event.note,
+        data=event.data,
+        at=event.created_at,
+    )

@@ -1,0 +1,126 @@
+"""The `wudan` command: run the service, migrate, seed the demo town, bootstrap a town."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+EPILOG = """
+settings come from the environment or a .env file (see README, "Settings"):
+  DATABASE_URL   empty: SQLite in ./data/wudan.db; postgresql://user@host/db for PostgreSQL
+  ENVIRONMENT    development (default), test or production
+  SECRET_KEY     required outside development
+
+examples:
+  wudan serve --demo              start on :8000 with the demo town 青山镇
+  wudan migrate                   bring the database schema to the newest revision
+  wudan create-town 青山镇 --admin-phone 13800000000
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="wudan",
+        description="wudan (五单): the five-order loop of grid governance, as a web service.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP API (migrates the database first)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
+    serve.add_argument("--demo", action="store_true", help="seed the demo town if missing and print its accounts")
+
+    commands.add_parser("migrate", help="run Alembic migrations up to head")
+    commands.add_parser("seed-demo", help="create the demo town 青山镇 and print its sample accounts")
+
+    town = commands.add_parser("create-town", help="create a town with its first town admin")
+    town.add_argument("name", help="the town's name, e.g. 青山镇")
+    town.add_argument("--admin-phone", required=True, help="the admin's phone (their sign-in)")
+    town.add_argument("--admin-name", default="镇党委管理员", help="the admin's name")
+    town.add_argument("--timezone", default="Asia/Shanghai", help="IANA time zone (default Asia/Shanghai)")
+
+    args = parser.parse_args(argv)
+    return {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "create-town": _create_town}[
+        args.command
+    ](args)
+
+
+def _database():
+    from storage.engine import Database, create_db_engine
+    from storage.migrate import upgrade
+    from wudan.settings import get_settings
+
+    engine = create_db_engine(get_settings().database_url)
+    print(f"migrating {engine.url.render_as_string(hide_password=True)} …", file=sys.stderr)
+    upgrade(engine)
+    return Database(engine)
+
+
+def _migrate(args) -> int:
+    _database().dispose()
+    print("schema is at head", file=sys.stderr)
+    return 0
+
+
+def _seed_demo(args) -> int:
+    from wudan.clock import utc_now
+    from wudan.demo import seed_demo_town
+    from wudan.settings import get_settings
+
+    database = _database()
+    print("seeding the demo town …", file=sys.stderr)
+    _print_accounts(seed_demo_town(database, now=utc_now(), photo_dir=get_settings().photo_dir))
+    database.dispose()
+    return 0
+
+
+def _print_accounts(accounts) -> None:
+    print(f"\n{'role':<12} {'name':<14} {'sign in with':<14} how")
+    for a in accounts:
+        print(f"{a.role:<12} {a.name:<14} {a.login:<14} {a.note}")
+    print()
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    if args.demo:
+        _seed_demo(args)
+    print(f"wudan on http://{args.host}:{args.port}  (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(
+        "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _create_town(args) -> int:
+    from storage.models import Staff, Town
+    from wudan.clock import utc_now
+    from wudan.passwords import hash_password
+
+    password = os.environ.get("WUDAN_ADMIN_PASSWORD") or getpass.getpass("admin password: ")
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return 2
+    database = _database()
+    with database.session(write=True) as db:
+        now = utc_now()
+        town = Town(name=args.name, timezone=args.timezone, created_at=now)
+        db.add(town)
+        db.flush()
+        db.add(Staff(town_id=town.id, role="town_admin", name=args.admin_name, phone=args.admin_phone,
+                     password_hash=hash_password(password), created_at=now))
+        db.commit()
+        print(f"town {town.id} {town.name} created; admin signs in with {args.admin_phone}")
+    database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""A demo town to drive the whole loop at once: 青山镇, 3 branches, 8 grids, ~20 members.
+
+Orders are moved through the real use cases, so their timelines and outbox rows are
+what the service itself would have written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from domain.roles import Role
+from storage.engine import Database
+from storage.models import Branch, Category, Grid, GridWorkerGrid, Resident, Staff, Town
+from workflows import moves
+from workflows.identity import ProfileUpdate, update_profile
+from workflows.inputs import (
+    CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, TransferRequest,
+)
+from workflows.photos import store_photo
+from workflows.placing import place_order
+from workflows.principal import Principal
+from wudan.images import solid_png
+from wudan.passwords import hash_password
+
+TOWN_NAME = "青山镇"
+DEMO_PASSWORD = "wudan-demo-2026"
+
+BRANCHES = [
+    ("东湖村党支部", "village", ["东湖村第一网格", "东湖村第二网格", "东湖村第三网格"]),
+    ("柳营村党支部", "village", ["柳营村第一网格", "柳营村第二网格"]),
+    ("新城社区党支部", "community", ["新城社区第一网格", "新城社区第二网格", "新城社区第三网格"]),
+]
+MEMBERS = [
+    ["王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵磊"],
+    ["黄志强", "周敏", "吴刚", "徐丽", "孙浩", "马红"],
+    ["朱军", "胡玲", "郭涛", "林芳", "何平", "高峰", "罗娟"],
+]
+CATEGORIES = [
+    # name, description, urgency, limits (claim, dispatch, accept, complete, complete_urgent, rate) in minutes
+    ("基础设施维修", "路灯、道路、水电等公共设施损坏", "normal", (120, 1440, 240, 4320, 1440, 10080)),
+    ("房屋修缮", "独居老人、困难家庭房屋漏雨、墙体破损", "urgent", (120, 1440, 240, 4320, 1440, 10080)),
+    ("困难帮扶", "低保户、困难群众的衣物、生活物资", "normal", (120, 1440, 240, 4320, 1440, 10080)),
+    ("红色代办", "代办证件、代缴费用、代购药品等跑腿事项", "normal", (60, 720, 120, 1440, 720, 10080)),
+    ("环境卫生", "垃圾清运、污水、占道堆放", "normal", (120, 1440, 240, 4320, 1440, 10080)),
+    ("矛盾调解", "邻里纠纷、物业纠纷调解", "normal", (120, 1440, 240, 4320, 1440, 10080)),
+    ("意见建议", "对村(社区)建设的意见和建议", "normal", (240, 2880, 480, 10080, 2880, 10080)),
+]
+RESIDENTS = [
+    ("resident1", "张大爷", "13900000001", 0),
+    ("resident2", "李阿姨", "13900000002", 1),
+    ("resident3", "王女士", "13900000003", 3),
+    ("resident4", "赵先生", "13900000004", 5),
+    ("resident5", "陈奶奶", "13900000005", 6),
+]
+
+
+@dataclass
+class Account:
+    role: str
+    name: str
+    login: str
+    note: str
+
+
+def seed_demo_town(database: Database, *, now: datetime, photo_dir: Path | None = None) -> list[Account]:
+    """Create the demo town unless it exists; return the sample accounts either way."""
+    with database.session(write=True) as db:
+        if db.exec(select(Town).where(Town.name == TOWN_NAME)).first() is None:
+            _seed(db, now, photo_dir or Path("data/photos"))
+        return _accounts(db)
+
+
+def _seed(db, now: datetime, photo_dir: Path) -> None:
+    start = now - timedelta(days=3)
+    town = Town(name=TOWN_NAME, timezone="Asia/Shanghai", created_at=start)
+    db.add(town)
+    db.flush()
+    password = hash_password(DEMO_PASSWORD)
+
+    def staff(role: Role, name: str, phone: str, branch_id: int | None = None, **kw) -> Staff:
+        row = Staff(town_id=town.id, branch_id=branch_id, role=role.value, name=name, phone=phone,
+                    password_hash=password, created_at=start, **kw)
+        db.add(row)
+        db.flush()
+        return row
+
+    staff(Role.TOWN_ADMIN, "镇党委管理员", "13800000000")
+    grids: list[Grid] = []
+    members: list[list[Staff]] = []
+    secretaries: list[Staff] = []
+    workers: list[Staff] = []
+    for b, (branch_name, kind, grid_names) in enumerate(BRANCHES):
+        branch = Branch(town_id=town.id, name=branch_name, kind=kind, created_at=start)
+        db.add(branch)
+        db.flush()
+        secretaries.append(staff(Role.SECRETARY, branch_name.removesuffix("党支部") + "书记", f"1380000010{b + 1}", branch.id))
+        for grid_name in grid_names:
+            grid = Grid(town_id=town.id, branch_id=branch.id, name=grid_name, households=300, created_at=start)
+            db.add(grid)
+            db.flush()
+            grids.append(grid)
+            worker = staff(Role.GRID_WORKER, f"{grid_name}网格员", f"138000002{len(grids):02d}")
+            db.add(GridWorkerGrid(staff_id=worker.id, grid_id=grid.id))
+            workers.append(worker)
+        members.append([
+            staff(Role.MEMBER, name, f"138000003{sum(map(len, MEMBERS[:b])) + i + 1:02d}", branch.id)
+            for i, name in enumerate(MEMBERS[b])
+        ])
+    members[0].append(staff(Role.MEMBER, "乡贤老周", "13800000399", members[0][0].branch_id, is_local_worthy=True))
+    categories = []
+    for name, description, urgency, limits in CATEGORIES:
+        keys = ("claim", "dispatch", "accept", "complete", "complete_urgent", "rate")
+        category = Category(town_id=town.id, name=name, description=description, default_urgency=urgency,
+                            created_at=start, **{f"{k}_minutes": v for k, v in zip(keys, limits)})
+        db.add(category)
+        categories.append(category)
+    db.commit()
+
+    residents = []
+    for openid, name, phone, grid_index in RESIDENTS:
+        resident = Resident(openid=f"dev:{openid}", created_at=start)
+        db.add(resident)
+        db.commit()
+        who = Principal("resident", resident.id, Role.RESIDENT, name)
+        update_profile(db, who, ProfileUpdate(name=name, phone=phone, grid_id=grids[grid_index].id), None, now=start)
+        residents.append(who)
+
+    def principal(row: Staff) -> Principal:
+        grid_ids = frozenset(g.id for g, w in zip(grids, workers) if w.id == row.id)
+        return Principal("staff", row.id, Role(row.role), row.name, town.id, row.branch_id, grid_ids)
+
+    def place(resident: int, category: int, text: str, at: datetime, **kw):
+        draft = OrderDraft(category_id=categories[category].id, description=text, **kw)
+        return place_order(db, residents[resident], draft, idempotency_key=None, photos_per_order=9, now=at).order
+
+    def evidence(member: Principal, at: datetime) -> list[str]:
+        photo = store_photo(db, member, solid_png(), photo_dir=photo_dir, max_bytes=10**6, now=at)
+        return [photo.id]
+
+    def through(order, *, grid: int, branch: int, member: int, until: str, at: datetime):
+        """Move an order along the loop up to the state named by `until`."""
+        worker, secretary = principal(workers[grid]), principal(secretaries[branch])
+        assignee = principal(members[branch][member])
+        steps = [
+            ("claimed", lambda t: moves.claim_order(db, worker, order.id, now=t)),
+            ("dispatched", lambda t: moves.dispatch_order(
+                db, secretary, order.id, DispatchRequest(member_id=assignee.id), now=t)),
+            ("in_progress", lambda t: moves.accept_order(db, assignee, order.id, now=t)),
+            ("completed", lambda t: moves.complete_order(
+                db, assignee, order.id, CompleteRequest(note="已处理完毕,请查看照片", photo_ids=evidence(assignee, t)),
+                photos_per_order=9, now=t)),
+        ]
+        db.refresh(order)
+        done = ["submitted", "claimed", "dispatched", "in_progress", "completed"].index(order.state)
+        for state, step in steps[done:]:
+            at += timedelta(hours=1)
+            step(at)
+            if state == until:
+                break
+        return at
+
+    day1 = start + timedelta(hours=9)
+    place(0, 0, "村口两盏路灯不亮,晚上走路看不清", now - timedelta(hours=5), address="东湖村村口")
+    place(4, 4, "小区东门垃圾堆放三天没人清运", now - timedelta(minutes=30))
+    o = place(1, 2, "家里是低保户,冬天缺厚衣服和棉被", day1)
+    through(o, grid=1, branch=0, member=1, until="claimed", at=day1)
+    o = place(2, 3, "想请人帮忙代缴医保费用", day1 + timedelta(hours=2))
+    through(o, grid=3, branch=1, member=0, until="dispatched", at=day1 + timedelta(hours=2))
+    o = place(0, 1, "独居老人家屋顶漏雨,墙体也有裂缝", day1, urgency="urgent")
+    through(o, grid=0, branch=0, member=2, until="in_progress", at=day1)
+    o = place(3, 5, "楼上漏水与邻居协商不成,请帮忙调解", day1)
+    through(o, grid=5, branch=2, member=0, until="completed", at=day1)
+    o = place(4, 0, "楼道灯坏了", day1)
+    at = through(o, grid=6, branch=2, member=1, until="completed", at=day1)
+    moves.rate_order(db, residents[4], o.id, RatingRequest(stars=5, comment="很及时,谢谢"), now=at + timedelta(hours=2))
+    o = place(0, 4, "门前排水沟堵了", day1)
+    at = through(o, grid=0, branch=0, member=3, until="completed", at=day1)
+    moves.rate_order(db, residents[0], o.id, RatingRequest(stars=2, comment="只清了一半"), now=at + timedelta(hours=1))
+    at = through(o, grid=0, branch=0, member=3, until="completed", at=at + timedelta(hours=1))
+    moves.rate_order(db, residents[0], o.id, RatingRequest(stars=4), now=at + timedelta(hours=1))
+    o = place(2, 6, "建议在广场增加健身器材", day1)
+    moves.reject_order(db, principal(workers[3]), o.id, Reason(reason="已列入明年村建设计划,与已有建议重复"), now=day1 + timedelta(hours=1))
+    o = place(1, 3, "帮忙代购降压药", day1)
+    moves.cancel_order(db, residents[1], o.id, OptionalReason(reason="家人已经买到了"), now=day1 + timedelta(minutes=20))
+    o = place(3, 0, "路口井盖松动", day1)
+    moves.transfer_order(db, principal(workers[5]), o.id, TransferRequest(grid_id=grids[6].id, reason="位置属于第二网格"), now=day1 + timedelta(minutes=40))
+    # Taken on a visit (驻点直联) for a resident without a smartphone.
+    visitor = principal(workers[2])
+    place_order(db, visitor, OrderDraft(
+        category_id=categories[2].id, description="空巢老人需要帮忙换煤气罐", grid_id=grids[2].id,
+        contact_name="孙爷爷", contact_phone="13900000099", channel="visit",
+    ), idempotency_key=None, photos_per_order=9, now=now - timedelta(hours=1))
+
+
+def _accounts(db) -> list[Account]:
+    town = db.exec(select(Town).where(Town.name == TOWN_NAME)).one()
+    accounts = []
+    rows = db.exec(select(Staff).where(Staff.town_id == town.id).order_by(Staff.id)).all()
+    for row in rows:
+        accounts.append(Account(row.role, row.name, row.phone, f"password {DEMO_PASSWORD}"))
+    for openid, name, _, _ in RESIDENTS:
+        accounts.append(Account("resident", name, openid, "POST /auth/dev/resident {\"openid\": \"%s\"}" % openid))
+    return accounts

@@ -1,0 +1,62 @@
+"""Settings from the environment (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="`production` refuses default secrets and dev sign-in."
+    )
+    data_dir: Path = Field(Path("data"), description="Where the SQLite file and photos live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
+    migrate_on_start: bool = Field(True, description="Run `alembic upgrade head` at start-up.")
+    demo: bool = Field(False, description="Seed the demo town at start-up if it is missing.")
+
+    secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
+    access_token_minutes: int = Field(12 * 60, ge=1)
+    dashboard_token_days: int = Field(365, ge=1)
+    dev_login: bool | None = Field(
+        None, description="Resident sign-in without WeChat; on only in development."
+    )
+
+    wechat_api_base: str = Field("https://api.weixin.qq.com", description="WeChat API base URL.")
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_timeout_seconds: float = 5.0
+
+    photo_dir: Path | None = Field(None, description="Photo storage; default DATA_DIR/photos.")
+    photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    photos_per_order: int = Field(9, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'wudan.db'}"
+        if self.photo_dir is None:
+            self.photo_dir = self.data_dir / "photos"
+        if self.dev_login is None:
+            self.dev_login = self.environment == "development"
+        if self.environment != "development":
+            if self.secret_key == DEFAULT_SECRET:
+                raise ValueError("SECRET_KEY must be set outside development")
+            if self.dev_login:
+                raise ValueError("DEV_LOGIN is for development only")
+        if len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

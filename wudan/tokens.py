@@ -1,0 +1,49 @@
+"""Signed access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+
+
+class TokenError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    kind: str  # resident | staff | dashboard
+    subject: int
+    role: str
+    town_id: int | None
+
+
+def issue_token(secret: str, claims: TokenClaims, now: datetime, lifetime: timedelta) -> str:
+    payload = {
+        "sub": str(claims.subject),
+        "kind": claims.kind,
+        "role": claims.role,
+        "town": claims.town_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def read_token(secret: str, token: str) -> TokenClaims:
+    try:
+        payload = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "kind"]}
+        )
+        return TokenClaims(
+            kind=payload["kind"],
+            subject=int(payload["sub"]),
+            role=payload["role"],
+            town_id=payload.get("town"),
+        )
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise TokenError(str(exc)) from exc
