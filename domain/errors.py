@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain.states import OrderState
+
 
 class DomainError(Exception):
     """Base of every refusal the rules can make."""
@@ -25,22 +27,21 @@ class InvalidTransition(DomainError):
     code = "invalid-transition"
     title = "Action not allowed in the current state"
 
-    def __init__(self, action: str, current_state: str, allowed_actions: Iterable[str]) -> None:
+    def __init__(self, action: str, current_state: OrderState | None, allowed_actions: Iterable[str]) -> None:
         self.action = action
-        self.current_state = current_state
+        self.state = current_state
+        self.current_state = current_state.value if current_state else None
         self.allowed_actions = sorted(allowed_actions)
         super().__init__(
-            f"cannot {action} an order that is {current_state}; "
+            f"cannot {action} an order that is {self.current_state or 'not placed'}; "
             f"allowed: {', '.join(self.allowed_actions) or 'none'}"
         )
 
     def extensions(self) -> dict:
-        from domain.states import OrderState
-
         return {
             "action": self.action,
             "current_state": self.current_state,
-            "current_state_label": OrderState(self.current_state).label,
+            "current_state_label": self.state.label if self.state else None,
             "allowed_actions": self.allowed_actions,
         }
 

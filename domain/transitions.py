@@ -85,7 +85,7 @@ _BY_KEY: dict[tuple[OrderState | None, Action], Transition] = {
 _DERIVED_ACTIONS = frozenset({Action.REOPEN})
 
 
-def allowed_actions(state: OrderState, role: Role | None = None) -> list[str]:
+def allowed_actions(state: OrderState | None, role: Role | None = None) -> list[str]:
     """Actions a person may ask for in `state` (for one role, or for any human role)."""
     return sorted(
         {
@@ -104,7 +104,7 @@ def plan(state: OrderState | None, action: Action, role: Role) -> Transition:
         raise NotPermitted(f"a {role.value} may not {action.value} an order")
     transition = _BY_KEY.get((state, action))
     if transition is None:
-        raise InvalidTransition(action.value, state.value if state else "none", allowed_actions(state))
+        raise InvalidTransition(action.value, state, allowed_actions(state))
     if role not in transition.roles:
         raise NotPermitted(f"a {role.value} may not {action.value} an order")
     return transition

@@ -99,7 +99,7 @@ def _refuse_stale(db: Session, order: Order, transition: Transition) -> None:
     db.expire(order)
     state = OrderState(current)
     if state != transition.source:
-        raise InvalidTransition(transition.action.value, state.value, allowed_actions(state))
+        raise InvalidTransition(transition.action.value, state, allowed_actions(state))
     raise Conflict(f"order {order.id} changed while this request ran; read it again and retry")
 
 
