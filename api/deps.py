@@ -46,12 +46,13 @@ _bearer = HTTPBearer(auto_error=False, description="A token from /auth/*")
 def get_principal(
     db: Db,
     settings: AppSettings,
+    now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise SignInFailed("sign in first: send Authorization: Bearer <token>")
     try:
-        claims = read_token(settings.secret_key, credentials.credentials)
+        claims = read_token(settings.secret_key, credentials.credentials, now)
     except TokenError as exc:
         raise SignInFailed("the token is invalid or expired; sign in again") from exc
     principal = principal_for(db, claims)

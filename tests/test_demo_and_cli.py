@@ -1,0 +1,48 @@
+"""The demo town and the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlmodel import func, select
+
+from storage.models import Branch, Category, Grid, Order, Resident, Staff
+from wudan.demo import seed_demo_town
+
+
+def test_demo_town_has_every_state(database, tmp_path, clock):
+    accounts = seed_demo_town(database, now=clock(), photo_dir=tmp_path)
+    again = seed_demo_town(database, now=clock(), photo_dir=tmp_path)
+    assert len(again) == len(accounts), "seeding twice changes nothing"
+    with database.session() as db:
+        count = lambda model, *where: db.exec(select(func.count()).select_from(model).where(*where)).one()  # noqa: E731
+        assert count(Branch) == 3 and count(Grid) == 8 and count(Category) == 7
+        assert count(Staff, Staff.role == "member") >= 20
+        assert count(Resident) == 5
+        states = set(db.exec(select(Order.state)).all())
+    assert states == {"submitted", "claimed", "dispatched", "in_progress", "completed", "closed", "rejected", "cancelled"}
+    roles = {a.role for a in accounts}
+    assert roles == {"town_admin", "secretary", "grid_worker", "member", "resident"}
+
+
+def test_demo_accounts_drive_the_api(app, database, clock, tmp_path):
+    from fastapi.testclient import TestClient
+
+    seed_demo_town(database, now=clock(), photo_dir=tmp_path)
+    with TestClient(app) as client:
+        token = client.post("/auth/staff", json={"phone": "13800000201", "password": "wudan-demo-2026"}).json()
+        todo = client.get("/orders/todo", headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+        assert todo["total"] >= 1
+        resident = client.post("/auth/dev/resident", json={"openid": "resident1"}).json()
+        assert resident["profile_complete"] is True
+        mine = client.get("/orders", headers={"Authorization": f"Bearer {resident['access_token']}"}).json()
+        assert mine["total"] >= 3
+
+
+def test_cli_help_explains_itself():
+    out = subprocess.run([sys.executable, "-m", "wudan.cli", "--help"], capture_output=True, text=True, check=True).stdout
+    for word in ("serve", "migrate", "seed-demo", "create-town", "DATABASE_URL"):
+        assert word in out
+    serve = subprocess.run([sys.executable, "-m", "wudan.cli", "serve", "--help"], capture_output=True, text=True, check=True).stdout
+    assert "--demo" in serve and "--port" in serve
