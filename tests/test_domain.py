@@ -150,20 +150,3 @@ def test_each_move_tells_someone():
     for transition in TRANSITIONS:
         assert audiences(transition.source, transition.action), transition
     assert audiences(S.CLAIMED, A.DISPATCH) == (Audience.ASSIGNEE, Audience.RESIDENT)
-
-
-def test_domain_imports_no_infrastructure():
-    import ast
-    from pathlib import Path
-
-    banned = {"fastapi", "starlette", "sqlalchemy", "sqlmodel", "httpx", "apscheduler", "storage",
-              "workflows", "api", "notifications", "wudan"}
-    for path in Path("domain").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                assert name.split(".")[0] not in banned, f"{path} imports {name}"

@@ -19,7 +19,7 @@ from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Reside
 from wudan.passwords import hash_password
 from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
-    StaffCreate, StaffUpdate, TownUpdate,
+    StaffCreate, StaffUpdate, StaffView, TownUpdate,
 )
 from workflows.paging import PageRequest, fetch_page
 from workflows.principal import Principal
@@ -161,9 +161,7 @@ def staff_grid_ids(db: Session, staff_ids: list[int]) -> dict[int, list[int]]:
     return grids
 
 
-def staff_view(staff: Staff, grid_ids: list[int]):
-    from workflows.hierarchy_inputs import StaffView
-
+def staff_view(staff: Staff, grid_ids: list[int]) -> StaffView:
     return StaffView(
         id=staff.id, name=staff.name, phone=staff.phone, role=staff.role,
         role_label=ROLE_LABELS[Role(staff.role)], branch_id=staff.branch_id, grid_ids=grid_ids,
