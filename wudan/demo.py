@@ -115,7 +115,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     for name, description, urgency, limits in CATEGORIES:
         keys = ("claim", "dispatch", "accept", "complete", "complete_urgent", "rate")
         category = Category(town_id=town.id, name=name, description=description, default_urgency=urgency,
-                            created_at=start, **{f"{k}_minutes": v for k, v in zip(keys, limits)})
+                            created_at=start, **{f"{k}_minutes": v for k, v in zip(keys, limits, strict=True)})
         db.add(category)
         categories.append(category)
     db.commit()
@@ -130,7 +130,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
         residents.append(who)
 
     def principal(row: Staff) -> Principal:
-        grid_ids = frozenset(g.id for g, w in zip(grids, workers) if w.id == row.id)
+        grid_ids = frozenset(g.id for g, w in zip(grids, workers, strict=True) if w.id == row.id)
         return Principal("staff", row.id, Role(row.role), row.name, town.id, row.branch_id, grid_ids)
 
     def place(resident: int, category: int, text: str, at: datetime, **kw):
