@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from domain.roles import ROLE_LABELS, Role
+from domain.states import OPEN_STATES
 from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Resident, Staff, Town
 from wudan.passwords import hash_password
 from workflows.hierarchy_inputs import (
@@ -58,14 +59,19 @@ def _save(db: Session, row: M) -> M:
     try:
         db.flush()
     except IntegrityError as exc:
-        raise Conflict("a row with that name or phone already exists") from exc
+        raise Conflict("conflicts with a stored row: the name or phone is taken") from exc
     return row
 
 
-def _delete_unless_used(db: Session, row: SQLModel, uses: list[tuple[str, object]]) -> None:
+def _delete_unless_used(
+    db: Session, row: SQLModel, uses: list[tuple[str, object]], before: list[object] = ()
+) -> None:
+    """Delete `row` if nothing in `uses` refers to it; `before` clears rows that belong to it."""
     for what, statement in uses:
         if db.exec(statement).first() is not None:
             raise Conflict(f"still used by {what}; move or remove those first")
+    for statement in before:
+        db.execute(statement)
     db.delete(row)
     db.flush()
 
@@ -123,8 +129,14 @@ def create_grid(db: Session, actor: Principal, body: GridCreate, *, now: datetim
 def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate) -> Grid:
     town_id = require_admin(actor)
     grid = get_in_town(db, Grid, grid_id, town_id)
-    if body.branch_id is not None:
+    if body.branch_id is not None and body.branch_id != grid.branch_id:
         _branch_of_town(db, body.branch_id, town_id)
+        # Open orders are the old branch's to dispatch, maybe already to its members.
+        open_order = select(Order.id).where(
+            Order.grid_id == grid.id, col(Order.state).in_([s.value for s in OPEN_STATES])
+        )
+        if db.exec(open_order).first() is not None:
+            raise Conflict("the grid has open orders; finish or transfer them before moving the grid")
     _apply(grid, body)
     return _save(db, grid)
 
@@ -135,8 +147,7 @@ def delete_grid(db: Session, actor: Principal, grid_id: int) -> None:
     _delete_unless_used(db, grid, [
         ("orders", select(Order.id).where(Order.grid_id == grid.id)),
         ("residents", select(Resident.id).where(Resident.grid_id == grid.id)),
-    ])
-    db.execute(delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id))
+    ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id)])
 
 
 def _branch_of_town(db: Session, branch_id: int, town_id: int) -> Branch:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, field_validator
 
 from domain.states import Urgency
-from workflows.inputs import Phone, Strict, Text
+from workflows.inputs import Patch, Phone, Strict, Text
 
 Name = Annotated[Text, Field(max_length=100)]
 StaffRole = Literal["grid_worker", "secretary", "member", "town_admin"]
@@ -17,7 +17,7 @@ Minutes = Annotated[int, Field(ge=5, le=60 * 24 * 90)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 
 
-class TownUpdate(Strict):
+class TownUpdate(Patch):
     name: Name | None = None
     timezone: str | None = None
 
@@ -43,7 +43,7 @@ class BranchCreate(Strict):
     kind: Literal["village", "community"] = "village"
 
 
-class BranchUpdate(Strict):
+class BranchUpdate(Patch):
     name: Name | None = None
     kind: Literal["village", "community"] | None = None
 
@@ -62,7 +62,9 @@ class GridCreate(Strict):
     households: int | None = Field(None, ge=0, le=100_000)
 
 
-class GridUpdate(Strict):
+class GridUpdate(Patch):
+    nullable = frozenset({"households"})
+
     branch_id: int | None = Field(None, gt=0)
     name: Name | None = None
     households: int | None = Field(None, ge=0, le=100_000)
@@ -88,7 +90,7 @@ class StaffCreate(Strict):
     is_local_worthy: bool = False
 
 
-class StaffUpdate(Strict):
+class StaffUpdate(Patch):
     name: Annotated[Text, Field(max_length=50)] | None = None
     password: Password | None = None
     branch_id: int | None = Field(None, gt=0)
@@ -121,7 +123,7 @@ class CategoryCreate(Strict):
     rate_minutes: Minutes = 10080
 
 
-class CategoryUpdate(Strict):
+class CategoryUpdate(Patch):
     name: Annotated[Text, Field(max_length=50)] | None = None
     description: Annotated[str, Field(max_length=500)] | None = None
     default_urgency: Urgency | None = Field(None, strict=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -17,6 +17,19 @@ class Strict(BaseModel):
     """Unknown fields are errors, and no number passes for a string or the reverse."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Patch(Strict):
+    """A partial update: absent fields stay, and null is refused unless the field may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Patch:
+        nulls = sorted(k for k in self.model_fields_set if getattr(self, k) is None and k not in self.nullable)
+        if nulls:
+            raise ValueError(f"may not be null: {', '.join(nulls)}")
+        return self
 
 
 class OrderDraft(Strict):

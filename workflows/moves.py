@@ -23,6 +23,7 @@ from workflows.unit import use_case
 @use_case
 def claim_order(db: Session, actor: Principal, order_id: int, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
+    _require_grid(order, actor)
     transition = authorise(order, Action.CLAIM, actor)
     move(db, order, transition, actor, now=now, changes={"claimed_by_id": actor.id})
     return order
@@ -33,6 +34,7 @@ def transfer_order(
     db: Session, actor: Principal, order_id: int, body: TransferRequest, *, now: datetime
 ) -> Order:
     order = load_visible_order(db, actor, order_id)
+    _require_grid(order, actor)
     transition = authorise(order, Action.TRANSFER, actor)
     target = db.get(Grid, body.grid_id)
     if target is None or target.town_id != order.town_id:
@@ -50,6 +52,7 @@ def transfer_order(
 @use_case
 def reject_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
+    _require_grid(order, actor)
     transition = authorise(order, Action.REJECT, actor)
     move(db, order, transition, actor, now=now, note=body.reason)
     return order
@@ -125,6 +128,7 @@ def complete_order(
 def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest, *, now: datetime) -> Order:
     """群众评单; a grid worker records the stars of a callback (回访) for orders taken on visits."""
     order = load_visible_order(db, actor, order_id)
+    _require_grid(order, actor)
     if actor.role == Role.GRID_WORKER and order.placed_by_staff_id is None:
         raise NotPermitted("this order is rated by the resident who placed it")
     source = RatingSource.CALLBACK if actor.role == Role.GRID_WORKER else RatingSource.RESIDENT
@@ -149,6 +153,12 @@ def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest
         changes={**rating, "closed_at": now}, data=data, extra_notices=extra,
     )
     return order
+
+
+def _require_grid(order: Order, actor: Principal) -> None:
+    """A grid worker acts only on orders of the grids they serve, even ones they placed elsewhere."""
+    if actor.role == Role.GRID_WORKER and order.grid_id not in actor.grid_ids:
+        raise NotPermitted("only a grid worker of the order's grid may do this")
 
 
 def _require_assignee(order: Order, actor: Principal) -> None:
