@@ -57,7 +57,11 @@ def _status_for(exc: DomainError) -> int:
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = _status_for(exc)
-    headers = {"Retry-After": "30"} if status in (429, 503) else None
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": "30"}
+    elif status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="wudan"'}
     return problem(
         status, exc.detail, title=exc.title, code=exc.code, headers=headers,
         instance=request.url.path, **exc.extensions(),

@@ -98,9 +98,13 @@ def allowed_actions(state: OrderState | None, role: Role | None = None) -> list[
     )
 
 
+def roles_for(action: Action) -> frozenset[Role]:
+    return frozenset().union(*(t.roles for t in TRANSITIONS if t.action == action))
+
+
 def plan(state: OrderState | None, action: Action, role: Role) -> Transition:
     """The transition `role` may take with `action` from `state`, or a typed refusal."""
-    if not any(role in t.roles for t in TRANSITIONS if t.action == action):
+    if role not in roles_for(action):
         raise NotPermitted(f"a {role.value} may not {action.value} an order")
     transition = _BY_KEY.get((state, action))
     if transition is None:

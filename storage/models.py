@@ -84,6 +84,8 @@ class Resident(SQLModel, table=True):
     unionid: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, max_length=50)
     phone: str | None = Field(default=None, max_length=20, index=True)
+    # Only a phone WeChat vouched for links orders taken for that phone on a visit.
+    phone_verified: bool = False
     town_id: int | None = Field(default=None, foreign_key="towns.id")
     grid_id: int | None = Field(default=None, foreign_key="grids.id")
     created_at: datetime = _ts()

@@ -46,3 +46,18 @@ def test_cli_help_explains_itself():
         assert word in out
     serve = subprocess.run([sys.executable, "-m", "wudan.cli", "serve", "--help"], capture_output=True, text=True, check=True).stdout
     assert "--demo" in serve and "--port" in serve
+
+
+def _create_town(tmp_path, *args):
+    env = {**__import__("os").environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": "", "WUDAN_ADMIN_PASSWORD": "a-long-password"}
+    return subprocess.run([sys.executable, "-m", "wudan.cli", "create-town", *args], capture_output=True, text=True, env=env)
+
+
+def test_create_town_validates_and_refuses_duplicates(tmp_path):
+    made = _create_town(tmp_path, "青山镇", "--admin-phone", "13800000000")
+    assert made.returncode == 0, made.stderr
+    assert "admin signs in with 13800000000" in made.stdout
+    again = _create_town(tmp_path, "青山镇", "--admin-phone", "13800000000")
+    assert again.returncode == 2 and "already exists" in again.stderr and "argon2" not in again.stderr
+    bad = _create_town(tmp_path, "绿水镇", "--admin-phone", "abc", "--timezone", "Mars/Olympus")
+    assert bad.returncode == 2 and "phone" in bad.stderr and "time zone" in bad.stderr

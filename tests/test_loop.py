@@ -229,3 +229,16 @@ def test_public_town_data(client, world):
     categories = client.get(f"/towns/{world['town']}/categories").json()
     assert {c["name"] for c in categories["items"]} == {"基础设施维修", "房屋修缮"}
     assert client.get("/towns/999999/grids").status_code == 404
+
+
+def test_allowed_actions_are_this_persons_buttons(client, world):
+    oid = place(client, world)["id"]
+    assert get(client, world, "workerA1", oid)["allowed_actions"] == ["claim", "reject", "transfer"]
+    assert get(client, world, "admin", oid)["allowed_actions"] == []
+    to_state(client, world, oid, "completed")
+    assert get(client, world, "workerA1", oid)["allowed_actions"] == [], "the resident rates, not a callback"
+    on_behalf = place(client, world, who="memberA2", grid_id=world["gridA1"], contact_name="孙爷爷",
+                      contact_phone="13912345678")["id"]
+    to_state(client, world, on_behalf, "dispatched", member="memberA1")
+    assert get(client, world, "memberA2", on_behalf)["allowed_actions"] == [], "placed it, not assigned"
+    assert get(client, world, "memberA1", on_behalf)["allowed_actions"] == ["accept", "decline"]

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.errors import NotFound, RuleViolation
+from domain.errors import DomainError, NotFound, RuleViolation
 from domain.roles import Role
 from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
 from wudan.passwords import verify_password
@@ -22,7 +23,7 @@ from workflows.principal import Principal
 from workflows.unit import use_case
 
 # errcodes of a login or phone code that is wrong, used, or expired.
-_BAD_CODE = {40029, 40163, 40226, 40013, 41008}
+_BAD_CODE = {40029, 40163, 40226, 41008}
 
 
 class ProfileUpdate(Strict):
@@ -40,15 +41,19 @@ class ProfileUpdate(Strict):
         return self
 
 
-def wechat_call(fn, *args):
-    """Call WeChat and turn its failures into refusals the API can explain."""
+def wechat_call(fn, code: str, *, bad_code: type[DomainError] = SignInFailed):
+    """Call WeChat with a code from the mini-program; explain its failures as refusals.
+
+    A bad login code is a failed sign-in (401); a bad phone code from someone already
+    signed in is bad input (422), so `bad_code` says which.
+    """
     try:
-        return fn(*args)
+        return fn(code)
     except WeChatUnreachable as exc:
         raise UpstreamUnavailable(f"WeChat did not answer usefully: {exc}") from exc
     except WeChatError as exc:
         if exc.errcode in _BAD_CODE:
-            raise SignInFailed(f"WeChat refused the code (errcode {exc.errcode}); get a new one") from exc
+            raise bad_code(f"WeChat refused the code (errcode {exc.errcode}); get a new one") from exc
         if exc.errcode == RATE_LIMITED:
             raise UpstreamRateLimited("WeChat is rate limiting this app; try again shortly") from exc
         if exc.errcode == BUSY:
@@ -68,12 +73,18 @@ def sign_in_for_development(db: Session, openid: str, *, now: datetime) -> Resid
 
 
 def _resident_for_openid(db: Session, openid: str, unionid: str | None, now: datetime) -> Resident:
-    resident = db.exec(select(Resident).where(Resident.openid == openid)).first()
-    if resident is None:
-        resident = Resident(openid=openid, unionid=unionid, created_at=now)
-        db.add(resident)
-        db.flush()
-    return resident
+    find = select(Resident).where(Resident.openid == openid)
+    resident = db.exec(find).first()
+    if resident is not None:
+        return resident
+    try:
+        # Two first sign-ins of one person at once: the unique openid lets one insert win.
+        with db.begin_nested():
+            resident = Resident(openid=openid, unionid=unionid, created_at=now)
+            db.add(resident)
+        return resident
+    except IntegrityError:
+        return db.exec(find).one()
 
 
 @use_case
@@ -97,17 +108,19 @@ def update_profile(
     if body.phone_code is not None:
         if wechat is None:
             raise RuleViolation("WeChat is not configured; type the phone number instead")
-        resident.phone = wechat_call(wechat.phone_number, body.phone_code)
-    elif body.phone is not None:
-        resident.phone = body.phone
+        resident.phone = wechat_call(wechat.phone_number, body.phone_code, bad_code=RuleViolation)
+        resident.phone_verified = True
+    elif body.phone is not None and body.phone != resident.phone:
+        resident.phone, resident.phone_verified = body.phone, False
     if body.grid_id is not None:
         grid = db.get(Grid, body.grid_id)
         if grid is None:
             raise RuleViolation(f"grid {body.grid_id} does not exist")
         resident.grid_id, resident.town_id = grid.id, grid.town_id
     db.add(resident)
-    if resident.phone:
-        # Orders taken for this phone on a visit or a call now belong to the resident.
+    if resident.phone and resident.phone_verified:
+        # Orders taken for this phone on a visit or a call now belong to the resident. A typed
+        # phone is anyone's claim, so it links nothing.
         db.execute(
             update(Order)
             .where(col(Order.resident_id).is_(None), Order.contact_phone == resident.phone)

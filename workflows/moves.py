@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from domain.errors import NotPermitted, RuleViolation
+from domain.errors import RuleViolation
 from domain.notices import CLOSED_UNSATISFIED_AUDIENCES
 from domain.rating import RatingSource, closes_unsatisfied, rating_action
 from domain.roles import Role
@@ -23,7 +23,6 @@ from workflows.unit import use_case
 @use_case
 def claim_order(db: Session, actor: Principal, order_id: int, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_grid(order, actor)
     transition = authorise(order, Action.CLAIM, actor)
     move(db, order, transition, actor, now=now, changes={"claimed_by_id": actor.id})
     return order
@@ -34,7 +33,6 @@ def transfer_order(
     db: Session, actor: Principal, order_id: int, body: TransferRequest, *, now: datetime
 ) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_grid(order, actor)
     transition = authorise(order, Action.TRANSFER, actor)
     target = db.get(Grid, body.grid_id)
     if target is None or target.town_id != order.town_id:
@@ -52,7 +50,6 @@ def transfer_order(
 @use_case
 def reject_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_grid(order, actor)
     transition = authorise(order, Action.REJECT, actor)
     move(db, order, transition, actor, now=now, note=body.reason)
     return order
@@ -93,7 +90,6 @@ def dispatch_order(
 @use_case
 def accept_order(db: Session, actor: Principal, order_id: int, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_assignee(order, actor)
     transition = authorise(order, Action.ACCEPT, actor)
     move(db, order, transition, actor, now=now)
     return order
@@ -102,7 +98,6 @@ def accept_order(db: Session, actor: Principal, order_id: int, *, now: datetime)
 @use_case
 def decline_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_assignee(order, actor)
     transition = authorise(order, Action.DECLINE, actor)
     move(db, order, transition, actor, now=now, note=body.reason, changes={"assignee_id": None})
     return order
@@ -114,7 +109,6 @@ def complete_order(
     now: datetime,
 ) -> Order:
     order = load_visible_order(db, actor, order_id)
-    _require_assignee(order, actor)
     transition = authorise(order, Action.COMPLETE, actor)
     attach_photos(db, actor, order, body.photo_ids, "evidence", photos_per_order)
     move(
@@ -128,9 +122,7 @@ def complete_order(
 def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest, *, now: datetime) -> Order:
     """群众评单; a grid worker records the stars of a callback (回访) for orders taken on visits."""
     order = load_visible_order(db, actor, order_id)
-    _require_grid(order, actor)
-    if actor.role == Role.GRID_WORKER and order.placed_by_staff_id is None:
-        raise NotPermitted("this order is rated by the resident who placed it")
+    authorise(order, Action.RATE, actor)  # who may rate, before the stars decide the move
     source = RatingSource.CALLBACK if actor.role == Role.GRID_WORKER else RatingSource.RESIDENT
     action = rating_action(body.stars, order.reopen_count)
     transition = authorise(order, action, actor)
@@ -153,14 +145,3 @@ def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest
         changes={**rating, "closed_at": now}, data=data, extra_notices=extra,
     )
     return order
-
-
-def _require_grid(order: Order, actor: Principal) -> None:
-    """A grid worker acts only on orders of the grids they serve, even ones they placed elsewhere."""
-    if actor.role == Role.GRID_WORKER and order.grid_id not in actor.grid_ids:
-        raise NotPermitted("only a grid worker of the order's grid may do this")
-
-
-def _require_assignee(order: Order, actor: Principal) -> None:
-    if order.assignee_id != actor.id:
-        raise NotPermitted("only the member the order is dispatched to may do this")

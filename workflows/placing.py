@@ -163,9 +163,11 @@ def _who_for(db: Session, actor: Principal, draft) -> dict:
         }
     if not draft.contact_name or not draft.contact_phone:
         raise RuleViolation("contact_name and contact_phone of the resident are required")
-    # A resident already signed in with this phone sees the order at once.
+    # A resident already signed in with this (verified) phone sees the order at once.
     resident = db.exec(
-        select(Resident).where(Resident.phone == draft.contact_phone).order_by(col(Resident.id))
+        select(Resident)
+        .where(Resident.phone == draft.contact_phone, col(Resident.phone_verified))
+        .order_by(col(Resident.id))
     ).first()
     return {
         "resident_id": resident.id if resident else None,

@@ -10,11 +10,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from domain.deadlines import StageLimits, stage_deadline
-from domain.errors import Conflict, InvalidTransition
+from domain.errors import Conflict, InvalidTransition, NotPermitted
 from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
 from domain.states import OrderState, Urgency
-from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan
+from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan, roles_for
 from storage.models import Category, Order, OrderEvent, OutboxMessage
 from workflows.principal import Principal
 
@@ -30,8 +30,44 @@ def category_limits(category: Category) -> StageLimits:
     )
 
 
+def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | None:
+    """Why this person, though of the right role, may not act on this order (None if they may).
+
+    The table says which role acts; this says which person of that role: the grid worker
+    of the order's grid, the secretary of its branch, the member it is dispatched to,
+    the resident who placed it.
+    """
+    match actor.role:
+        case Role.GRID_WORKER:
+            if order.grid_id not in actor.grid_ids:
+                return "only a grid worker of the order's grid may do this"
+            if action in (Action.RATE, Action.REOPEN) and order.placed_by_staff_id is None:
+                return "this order is rated by the resident who placed it"
+        case Role.SECRETARY if order.branch_id != actor.branch_id:
+            return "only the secretary of the order's branch may do this"
+        case Role.MEMBER if order.assignee_id != actor.id:
+            return "only the member the order is dispatched to may do this"
+        case Role.RESIDENT if order.resident_id != actor.id:
+            return "only the resident who placed the order may do this"
+    return None
+
+
 def authorise(order: Order, action: Action, actor: Principal) -> Transition:
+    """The move `actor` may make, or NotPermitted (wrong role or person) / InvalidTransition."""
+    if actor.role in roles_for(action):
+        gap = responsibility_gap(order, action, actor)
+        if gap:
+            raise NotPermitted(gap)
     return plan(OrderState(order.state), action, actor.role)
+
+
+def actions_open_to(order: Order, actor: Principal) -> list[str]:
+    """What this person may do to this order now: what the mini-program shows as buttons."""
+    return [
+        name
+        for name in allowed_actions(OrderState(order.state), actor.role)
+        if responsibility_gap(order, Action(name), actor) is None
+    ]
 
 
 def move(

@@ -10,10 +10,11 @@ from sqlmodel import Session, col, select
 
 from domain.deadlines import overdue_seconds
 from domain.states import OrderState
-from domain.transitions import ACTION_LABELS, Action, allowed_actions
+from domain.transitions import ACTION_LABELS, Action
 from domain.roles import ROLE_LABELS, Role
 from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff
 from workflows.principal import Principal
+from workflows.transition import actions_open_to
 
 
 class Ref(BaseModel):
@@ -148,7 +149,7 @@ def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> 
         overdue=late > 0,
         overdue_seconds=late,
         closed_at=order.closed_at,
-        allowed_actions=allowed_actions(state, viewer.role),
+        allowed_actions=actions_open_to(order, viewer),
     )
 
 

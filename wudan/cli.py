@@ -100,24 +100,42 @@ def _serve(args) -> int:
 
 
 def _create_town(args) -> int:
+    from pydantic import ValidationError
+    from sqlalchemy.exc import IntegrityError
+
     from storage.models import Staff, Town
+    from workflows.hierarchy_inputs import StaffCreate, TownUpdate
     from wudan.clock import utc_now
     from wudan.passwords import hash_password
 
     password = os.environ.get("WUDAN_ADMIN_PASSWORD") or getpass.getpass("admin password: ")
-    if len(password) < 8:
-        print("the password needs at least 8 characters", file=sys.stderr)
+    errors = []
+    try:
+        TownUpdate(name=args.name, timezone=args.timezone)
+    except ValidationError as exc:
+        errors += exc.errors()
+    try:
+        admin = StaffCreate(name=args.admin_name, phone=args.admin_phone, role="town_admin", password=password)
+    except ValidationError as exc:
+        errors += exc.errors()
+    for error in errors:
+        print(f"{'.'.join(map(str, error['loc']))}: {error['msg']}", file=sys.stderr)
+    if errors:
         return 2
     database = _database()
     with database.session(write=True) as db:
         now = utc_now()
-        town = Town(name=args.name, timezone=args.timezone, created_at=now)
-        db.add(town)
-        db.flush()
-        db.add(Staff(town_id=town.id, role="town_admin", name=args.admin_name, phone=args.admin_phone,
-                     password_hash=hash_password(password), created_at=now))
-        db.commit()
-        print(f"town {town.id} {town.name} created; admin signs in with {args.admin_phone}")
+        try:
+            town = Town(name=args.name, timezone=args.timezone, created_at=now)
+            db.add(town)
+            db.flush()
+            db.add(Staff(town_id=town.id, role=admin.role, name=admin.name, phone=admin.phone,
+                         password_hash=hash_password(admin.password), created_at=now))
+            db.commit()
+        except IntegrityError:
+            print("a town with that name, or staff with that phone, already exists", file=sys.stderr)
+            return 2
+        print(f"town {town.id} {town.name} created; admin signs in with {admin.phone}")
     database.dispose()
     return 0
 

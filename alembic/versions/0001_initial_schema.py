@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('unionid', sa.String(length=64), nullable=True),
     sa.Column('name', sa.String(length=50), nullable=True),
     sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('phone_verified', sa.Boolean(), nullable=False),
     sa.Column('town_id', sa.Integer(), nullable=True),
     sa.Column('grid_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,38 @@
+# wudan (五单): `make run` starts the service with the demo town, `make test` runs the tests.
+# Both create the virtualenv in .venv first if it is missing or older than pyproject.toml.
+
+PYTHON = python3
+VENV = .venv
+STAMP = $(VENV)/.installed
+
+# Override on the command line: make run HOST=0.0.0.0 PORT=9000
+HOST = 127.0.0.1
+PORT = 8000
+# Extra pytest arguments: make test PYTEST_ARGS="-x -k rating"
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test
+
+help:
+	@echo "make run    start wudan on http://$(HOST):$(PORT) with SQLite in ./data and the demo town"
+	@echo "make test   run the tests (SQLite, and PostgreSQL when one is reachable)"
+	@echo "make venv   create $(VENV) and install the project with its test extras"
+
+venv: $(STAMP)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "wudan needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever pyproject.toml changes (new or changed dependencies).
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -e '.[test]'
+	@touch $@
+
+run: $(STAMP)
+	$(VENV)/bin/wudan serve --demo --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
