@@ -34,6 +34,8 @@ class Branch(SQLModel, table=True):
     town_id: int = Field(foreign_key="towns.id", index=True)
     name: str = Field(max_length=100)
     kind: str = Field(default="village", max_length=20)  # village | community
+    # The branch's WeCom group robot (members' group), when the WeCom channel is on.
+    wecom_webhook_key: str | None = Field(default=None, max_length=100)
     created_at: datetime = _ts()
 
 
@@ -46,6 +48,8 @@ class Grid(SQLModel, table=True):
     branch_id: int = Field(foreign_key="branches.id", index=True)
     name: str = Field(max_length=100)
     households: int | None = None
+    # The grid workers' WeCom group robot, when the WeCom channel is on.
+    wecom_webhook_key: str | None = Field(default=None, max_length=100)
     created_at: datetime = _ts()
 
 
@@ -130,6 +134,13 @@ class Order(SQLModel, table=True):
         ),
         Index("ix_orders_contact_phone", "contact_phone", postgresql_where=text("resident_id IS NULL"),
               sqlite_where=text("resident_id IS NULL")),
+        # The sweep reads only orders with an alert due: its cost follows what is due.
+        Index(
+            "ix_orders_next_alert",
+            "next_alert_at",
+            postgresql_where=text("next_alert_at IS NOT NULL"),
+            sqlite_where=text("next_alert_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -163,6 +174,8 @@ class Order(SQLModel, table=True):
     updated_at: datetime = _ts()
     stage_entered_at: datetime = _ts()
     stage_deadline: datetime | None = _ts(default=None)
+    # When the sweep must next look at the current stage (a reminder, escalation or auto-close).
+    next_alert_at: datetime | None = _ts(default=None)
     closed_at: datetime | None = _ts(default=None)
 
 
@@ -223,3 +236,73 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts()
+
+
+class StageAlert(SQLModel, table=True):
+    """A reminder, escalation or auto-close raised for one stage of one order, once.
+
+    The unique key is the guard that makes concurrent or repeated sweeps raise each
+    alert exactly once; `stage_version` (the order's version when the stage began) tells
+    apart two visits of the same stage, e.g. claimed again after a decline.
+    """
+
+    __tablename__ = "stage_alerts"
+    __table_args__ = (
+        UniqueConstraint("order_id", "stage_version", "kind", "round", name="uq_stage_alerts_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    stage: str = Field(max_length=20)
+    stage_version: int
+    kind: str = Field(max_length=20)
+    round: int
+    audience: str | None = Field(default=None, max_length=30)
+    audience_id: int | None = None
+    due_at: datetime = _ts()
+    created_at: datetime = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """One outbox row through one channel: its attempts, lease and outcome."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "channel", name="uq_deliveries_outbox_channel"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id")
+    channel: str = Field(max_length=20)
+    # pending | sending | sent | retry | dead | refused | skipped
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    lease_until: datetime | None = _ts(default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts()
+
+
+class InboxItem(SQLModel, table=True):
+    """A message in a person's in-app inbox (the mobile badge counts the unread ones)."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "user_kind", "user_id", name="uq_inbox_once"),
+        Index("ix_inbox_user", "user_kind", "user_id", "id"),
+        Index("ix_inbox_unread", "user_kind", "user_id", postgresql_where=text("read_at IS NULL"),
+              sqlite_where=text("read_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id")
+    user_kind: str = Field(max_length=10)  # resident | staff
+    user_id: int
+    kind: str = Field(max_length=40)
+    title: str = Field(max_length=100)
+    body: str = Field(max_length=500)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    created_at: datetime = _ts()
+    read_at: datetime | None = _ts(default=None)
