@@ -16,6 +16,7 @@ from wudan import __version__
 from wudan.clock import Clock, utc_now
 from wudan.settings import Settings, get_settings
 from wudan.wechat import WeChatClient
+from wudan.worker import Worker
 
 log = logging.getLogger("wudan")
 
@@ -56,9 +57,17 @@ def create_app(
             settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
             timeout=settings.wechat_timeout_seconds,
         )
+        worker = scheduler = None
+        if settings.scheduler_enabled:
+            worker = Worker(settings, app.state.db, clock, app.state.wechat)
+            scheduler = worker.scheduler()
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler:
+                scheduler.shutdown(wait=True)
+                worker.close()
             app.state.wechat.close()
             if owns_database:
                 app.state.db.dispose()

@@ -83,3 +83,10 @@ def next_alert_at(schedule: list[Alert], now: datetime) -> datetime | None:
     """When the sweep must look at this stage again; None when nothing is left to raise."""
     upcoming = [a.due_at for a in schedule if a.due_at > now]
     return min(upcoming) if upcoming else None
+
+
+def first_alert_at(stage: Stage | None, entered_at: datetime, limit_minutes: int) -> datetime | None:
+    """When a stage entered now first needs the sweep: the earliest alert it can raise."""
+    if stage is None:
+        return None
+    return alert_schedule(stage, entered_at, limit_minutes)[0].due_at

@@ -59,6 +59,7 @@ def settings(tmp_path, test_database):
         data_dir=tmp_path,
         database_url=test_database.url,
         migrate_on_start=False,
+        scheduler_enabled=False,
         wechat_api_base="http://127.0.0.1:9",
         wechat_appid="wx-test-app",
         wechat_secret="wx-test-secret",

@@ -19,8 +19,7 @@ from storage.models import Category, Grid, Order, OrderEvent, Resident
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
-from workflows.transition import category_limits, write_outbox
-from domain.deadlines import stage_deadline
+from workflows.transition import stage_stamps, write_outbox
 
 
 class IdempotencyKeyReused(RuleViolation):
@@ -99,8 +98,7 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         request_hash=request_hash,
         created_at=now,
         updated_at=now,
-        stage_entered_at=now,
-        stage_deadline=stage_deadline(transition.target, now, category_limits(category), urgency),
+        **stage_stamps(transition.target, now, category, urgency),
         **_who_for(db, actor, draft),
     )
     db.add(order)

@@ -9,7 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from domain.deadlines import StageLimits, stage_deadline
+from domain.alerts import first_alert_at
+from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
 from domain.errors import Conflict, InvalidTransition, NotPermitted
 from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
@@ -28,6 +29,18 @@ def category_limits(category: Category) -> StageLimits:
         complete_urgent=category.complete_urgent_minutes,
         rate=category.rate_minutes,
     )
+
+
+def stage_stamps(state: OrderState, now: datetime, category: Category, urgency: Urgency) -> dict[str, Any]:
+    """What entering `state` at `now` writes: its start, deadline and first alert time."""
+    limits = category_limits(category)
+    stage = STAGE_OF_STATE.get(state)
+    limit = limits.minutes(stage, urgency) if stage else 0
+    return {
+        "stage_entered_at": now,
+        "stage_deadline": stage_deadline(state, now, limits, urgency),
+        "next_alert_at": first_alert_at(stage, now, limit),
+    }
 
 
 def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | None:
@@ -95,10 +108,7 @@ def move(
         state=transition.target.value,
         version=order.version + 1,
         updated_at=now,
-        stage_entered_at=now,
-        stage_deadline=stage_deadline(
-            transition.target, now, category_limits(category), Urgency(order.urgency)
-        ),
+        **stage_stamps(transition.target, now, category, Urgency(order.urgency)),
     )
     result = db.execute(
         update(Order)
@@ -147,32 +157,48 @@ def write_outbox(
     previous_assignee: int | None,
     now: datetime,
 ) -> None:
-    state = OrderState(order.state)
     payload = {
-        "order_id": order.id,
         "action": event.action,
         "action_label": ACTION_LABELS[Action(event.action)],
-        "state": state.value,
-        "state_label": state.label,
         "note": event.note,
     }
     for kind, audience_list in notices:
         for audience in audience_list:
-            audience_id = _audience_id(order, audience, previous_assignee)
-            if audience_id is None:
-                continue
-            db.add(
-                OutboxMessage(
-                    order_id=order.id,
-                    event_id=event.id,
-                    kind=kind,
-                    audience=audience.value,
-                    audience_id=audience_id,
-                    payload=payload,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+            write_notice(db, order, kind, audience, payload, now, event_id=event.id,
+                         previous_assignee=previous_assignee)
+
+
+def write_notice(
+    db: Session, order: Order, kind: str, audience: Audience, extra: dict[str, Any], now: datetime,
+    *, event_id: int | None = None, previous_assignee: int | None = None,
+) -> OutboxMessage | None:
+    """One outbox row telling `audience` about `order`; None when nobody is there to tell."""
+    audience_id = _audience_id(order, audience, previous_assignee)
+    if audience_id is None:
+        return None
+    state = OrderState(order.state)
+    category = db.get(Category, order.category_id)
+    message = OutboxMessage(
+        order_id=order.id,
+        event_id=event_id,
+        kind=kind,
+        audience=audience.value,
+        audience_id=audience_id,
+        payload={
+            "order_id": order.id,
+            "state": state.value,
+            "state_label": state.label,
+            "category": category.name if category else "",
+            "summary": order.description[:40],
+            "grid_id": order.grid_id,
+            "branch_id": order.branch_id,
+            **extra,
+        },
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.add(message)
+    return message
 
 
 def _audience_id(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:

@@ -31,9 +31,9 @@ class PhotoView(BaseModel):
 
 
 class RatingView(BaseModel):
-    stars: int
+    stars: int | None  # None for a default rating at the deadline
     comment: str | None
-    source: str
+    source: str  # resident | callback | default
 
 
 class OrderView(BaseModel):
@@ -141,7 +141,7 @@ def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> 
         reopen_count=order.reopen_count,
         completion_note=order.completion_note,
         rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)
-        if order.rating_stars is not None
+        if order.rating_source is not None
         else None,
         created_at=order.created_at,
         updated_at=order.updated_at,

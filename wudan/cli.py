@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
     serve.add_argument("--demo", action="store_true", help="seed the demo town if missing and print its accounts")
 
+    commands.add_parser(
+        "worker",
+        help="run only the overdue sweep and notification delivery (for SCHEDULER_ENABLED=false APIs)",
+    )
     commands.add_parser("migrate", help="run Alembic migrations up to head")
     commands.add_parser("seed-demo", help="create the demo town 青山镇 and print its sample accounts")
 
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     town.add_argument("--timezone", default="Asia/Shanghai", help="IANA time zone (default Asia/Shanghai)")
 
     args = parser.parse_args(argv)
-    return {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "create-town": _create_town}[
+    return {"serve": _serve, "worker": _worker, "migrate": _migrate, "seed-demo": _seed_demo, "create-town": _create_town}[
         args.command
     ](args)
 
@@ -96,6 +100,34 @@ def _serve(args) -> int:
         "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
         log_level="info",
     )
+    return 0
+
+
+def _worker(args) -> int:
+    import logging
+
+    from wudan.clock import utc_now
+    from wudan.settings import get_settings
+    from wudan.wechat import WeChatClient
+    from wudan.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    database = _database()
+    wechat = WeChatClient(settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
+                          timeout=settings.wechat_timeout_seconds)
+    worker = Worker(settings, database, utc_now, wechat)
+    print(f"worker: sweep every {settings.sweep_interval_seconds:g}s, delivery every "
+          f"{settings.delivery_interval_seconds:g}s, channels: {', '.join(worker.dispatcher.channels) or 'none'}",
+          file=sys.stderr)
+    try:
+        worker.scheduler(blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        worker.close()
+        wechat.close()
+        database.dispose()
     return 0
 
 

@@ -35,6 +35,30 @@ class Settings(BaseSettings):
     wechat_secret: str = ""
     wechat_timeout_seconds: float = 5.0
 
+    scheduler_enabled: bool = Field(
+        True, description="Run the sweep and delivery jobs in this process (off for API-only replicas)."
+    )
+    sweep_interval_seconds: float = Field(60, gt=0, description="How often the overdue sweep runs.")
+    delivery_interval_seconds: float = Field(5, gt=0, description="How often notifications are sent.")
+    auto_close_enabled: bool = Field(True, description="Close unrated orders at the rating deadline.")
+    delivery_max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is dead-lettered.")
+    delivery_backoff_seconds: float = Field(30, gt=0, description="First retry delay; doubles each time.")
+    delivery_backoff_cap_seconds: float = Field(3600, gt=0, description="Longest retry delay.")
+    delivery_lease_seconds: float = Field(120, gt=0, description="How long a sender holds a delivery.")
+
+    inapp_enabled: bool = Field(True, description="In-app inbox channel.")
+    wechat_subscribe_enabled: bool = Field(False, description="WeChat subscribe messages to residents.")
+    wechat_templates: dict[str, dict] = Field(
+        default_factory=dict,
+        description='Per notice kind: {"template_id", "page", "data": {"thing1": "{category}", …}} (JSON).',
+    )
+    wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    wecom_enabled: bool = Field(False, description="WeCom group robots of grids and branches.")
+    wecom_api_base: str = Field("https://qyapi.weixin.qq.com", description="WeCom API base URL.")
+    webhook_url: str = Field("", description="POST every notice as JSON here (empty: off).")
+    webhook_secret: str = Field("", description="HMAC-SHA256 key for the X-Wudan-Signature header.")
+    http_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of notification HTTP calls.")
+
     photo_dir: Path | None = Field(None, description="Photo storage; default DATA_DIR/photos.")
     photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     photos_per_order: int = Field(9, ge=1, le=20)
@@ -52,6 +76,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set outside development")
             if self.dev_login:
                 raise ValueError("DEV_LOGIN is for development only")
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError("WEBHOOK_SECRET of at least 16 characters is needed with WEBHOOK_URL")
         if len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters")
         return self

@@ -79,6 +79,22 @@ class WeChatClient:
             raise WeChatUnreachable("getuserphonenumber answered without a phone number")
         return phone
 
+    def send_subscribe_message(
+        self, touser: str, template_id: str, data: dict[str, str], *, page: str | None = None,
+        state: str = "formal", lang: str = "zh_CN",
+    ) -> None:
+        """`cgi-bin/message/subscribe/send`: one subscribe message to a mini-program user."""
+        body = {
+            "touser": touser,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": state,
+            "lang": lang,
+        }
+        if page:
+            body["page"] = page
+        self._with_token("POST", "/cgi-bin/message/subscribe/send", json=body)
+
     def access_token(self, *, force_refresh: bool = False) -> str:
         """`cgi-bin/stable_token`, cached until five minutes before it expires."""
         with self._token_lock:

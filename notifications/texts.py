@@ -1,0 +1,45 @@
+"""The words of each notice, in Chinese, as the inbox and the robots show them."""
+
+from __future__ import annotations
+
+from notifications.base import Notice
+
+TITLES = {
+    "order.submit": "新的群众点单",
+    "order.claim": "您的诉求已被网格领单",
+    "order.transfer": "诉求已转到本网格",
+    "order.reject": "您的诉求不予受理",
+    "order.cancel": "群众已撤单",
+    "order.dispatch": "支部派单给您",
+    "order.decline": "党员退回派单,请重新派单",
+    "order.accept": "党员已接单办理",
+    "order.complete": "诉求已办结,请评价",
+    "order.rate": "群众已评价",
+    "order.reopen": "群众不满意,需重办",
+    "order.auto_close": "评价期满,已默认办结",
+    "order.closed_unsatisfied": "重办两次后仍不满意",
+    "alert.reminder": "催办:工单已超时",
+    "alert.escalation": "督办:工单超时未处理",
+}
+
+# Reminding the resident in the rating stage is a request to rate, not a rebuke.
+RATE_REMINDER = "请对办理结果进行评价"
+
+
+def title(notice: Notice) -> str:
+    if notice.kind == "alert.reminder" and notice.payload.get("stage") == "rate":
+        return RATE_REMINDER
+    return TITLES.get(notice.kind, notice.kind)
+
+
+def body(notice: Notice) -> str:
+    p = notice.payload
+    parts = [f"工单 #{notice.order_id}", p.get("category", ""), f"「{p.get('summary', '')}」",
+             f"当前状态:{p.get('state_label', '')}"]
+    if p.get("note"):
+        parts.append(f"说明:{p['note']}")
+    if p.get("overdue_seconds"):
+        parts.append(f"已超时 {int(p['overdue_seconds']) // 60} 分钟")
+    if p.get("round"):
+        parts.append(f"第 {p['round']} 次{p.get('alert_label', '')}")
+    return " ".join(x for x in parts if x)[:500]

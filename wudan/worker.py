@@ -1,0 +1,70 @@
+"""The background work: the overdue sweep and notification delivery, on APScheduler.
+
+Jobs live in memory, defined here; several processes may run them at once, because the
+database, not the scheduler, guards each alert and each delivery. Production runs N
+API replicas with SCHEDULER_ENABLED=false and one `wudan worker`; the default single
+process runs everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from notifications.dispatcher import Dispatcher, RetryPolicy
+from notifications.registry import build_channels
+from storage.engine import Database
+from workflows.sweep import sweep
+from wudan.clock import Clock
+from wudan.settings import Settings
+from wudan.wechat import WeChatClient
+
+log = logging.getLogger("wudan.worker")
+
+
+class Worker:
+    def __init__(self, settings: Settings, database: Database, clock: Clock, wechat: WeChatClient) -> None:
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.channels = build_channels(settings, database, clock, wechat)
+        self.dispatcher = Dispatcher(database, self.channels, RetryPolicy(
+            max_attempts=settings.delivery_max_attempts,
+            backoff_seconds=settings.delivery_backoff_seconds,
+            cap_seconds=settings.delivery_backoff_cap_seconds,
+            lease_seconds=settings.delivery_lease_seconds,
+        ), clock)
+
+    def run_sweep(self) -> None:
+        report = sweep(self.database, now=self.clock(), auto_close=self.settings.auto_close_enabled)
+        if report.examined:
+            log.info("sweep: %d orders, %d alerts, %d auto-closed, %d failed in %.3fs",
+                     report.examined, report.alerts, report.auto_closed, report.failed, report.seconds)
+
+    def run_delivery(self) -> None:
+        report = self.dispatcher.run_once()
+        if report.attempted:
+            log.info("delivery: %d fanned out, %d attempted: %s", report.fanned_out, report.attempted,
+                     report.by_status)
+
+    def scheduler(self, *, blocking: bool = False) -> BaseScheduler:
+        scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
+        first = datetime.now(UTC)
+        # max_instances=1 and coalesce: a slow pass is never overlapped by itself in one process.
+        for job, seconds, name in (
+            (self.run_sweep, self.settings.sweep_interval_seconds, "sweep"),
+            (self.run_delivery, self.settings.delivery_interval_seconds, "delivery"),
+        ):
+            scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
+                              coalesce=True, next_run_time=first, misfire_grace_time=None)
+        return scheduler
+
+    def close(self) -> None:
+        for channel in self.channels:
+            close = getattr(channel, "close", None)
+            if close:
+                close()
