@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from api.problems import install_problem_handlers
-from api.routes import admin, auth, branch, me, orders, photos, public, stats
+from api.routes import admin, auth, branch, inbox, me, notifications_admin, orders, photos, public, stats
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
 from wudan import __version__
@@ -76,7 +76,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)
-    for module in (auth, me, public, orders, photos, branch, admin, stats):
+    for module in (auth, me, inbox, public, orders, photos, branch, admin, notifications_admin, stats):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

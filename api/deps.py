@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -14,6 +14,7 @@ from domain.roles import Role
 from domain.errors import NotPermitted
 from workflows.errors import SignInFailed
 from workflows.identity import principal_for
+from workflows.inputs import MAX_ID
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
 from wudan.settings import Settings
@@ -87,3 +88,8 @@ def page_params(
 
 
 Paging = Annotated[PageRequest, Depends(page_params)]
+
+
+# Ids in paths and queries: a number PostgreSQL's integer can hold, else 422.
+PathId = Annotated[int, Path(gt=0, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]

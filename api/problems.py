@@ -10,7 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, InvalidTransition, NotFound, NotPermitted, RuleViolation
+from domain.errors import (
+    Conflict, DomainError, InvalidTransition, NotFound, NotPermitted, RuleViolation, StaleOrder,
+)
 from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
 from workflows.photos import ImageTooLarge, UnsupportedImage
 
@@ -20,6 +22,7 @@ PROBLEM_JSON = "application/problem+json"
 
 STATUS_OF: dict[type[DomainError], int] = {
     InvalidTransition: 409,
+    StaleOrder: 409,
     Conflict: 409,
     NotFound: 404,
     NotPermitted: 403,

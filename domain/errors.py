@@ -67,6 +67,22 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class StaleOrder(DomainError):
+    """The order moved while the request ran, to the same state by another path."""
+
+    code = "order-changed"
+    title = "Order changed while the request ran"
+
+    def __init__(self, detail: str, current_state: OrderState, allowed_actions: Iterable[str]) -> None:
+        super().__init__(detail)
+        self.state = current_state
+        self.allowed_actions = sorted(allowed_actions)
+
+    def extensions(self) -> dict:
+        return {"current_state": self.state.value, "current_state_label": self.state.label,
+                "allowed_actions": self.allowed_actions}
+
+
 class Conflict(DomainError):
     """The request clashes with what is stored (a duplicate name, an object still in use)."""
 

@@ -91,7 +91,7 @@ class Resident(SQLModel, table=True):
     # Only a phone WeChat vouched for links orders taken for that phone on a visit.
     phone_verified: bool = False
     town_id: int | None = Field(default=None, foreign_key="towns.id")
-    grid_id: int | None = Field(default=None, foreign_key="grids.id")
+    grid_id: int | None = Field(default=None, foreign_key="grids.id", index=True)
     created_at: datetime = _ts()
 
 
@@ -147,7 +147,7 @@ class Order(SQLModel, table=True):
     town_id: int = Field(foreign_key="towns.id")
     branch_id: int = Field(foreign_key="branches.id")
     grid_id: int = Field(foreign_key="grids.id")
-    category_id: int = Field(foreign_key="categories.id")
+    category_id: int = Field(foreign_key="categories.id", index=True)
     urgency: str = Field(default="normal", max_length=10)
     state: str = Field(max_length=20)
     version: int = 1

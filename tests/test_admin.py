@@ -182,7 +182,7 @@ def test_grid_crud(client, world):
     created = ok(client.post("/admin/grids", json={"branch_id": world["branchA"], "name": "第三网格", "households": 320},
                              headers=admin), 201)
     assert created == {"id": created["id"], "town_id": world["town"], "branch_id": world["branchA"],
-                       "name": "第三网格", "households": 320}
+                       "name": "第三网格", "households": 320, "wecom_webhook_key": None}
     grid_id = created["id"]
     assert ok(client.get(f"/admin/grids/{grid_id}", headers=admin)) == created
     patched = ok(client.patch(f"/admin/grids/{grid_id}", json={"branch_id": world["branchB"], "households": 10},
@@ -661,3 +661,15 @@ def test_non_admins_are_refused(client, world, who):
 def test_admin_api_needs_a_token(client, world):
     problem(client.get("/admin/branches"), 401)
     problem(client.get("/admin/branches", headers={"Authorization": "Bearer not-a-token"}), 401)
+
+
+def test_wecom_robot_keys_of_grids_and_branches(client, world):
+    admin = world.auth("admin")
+    grid = ok(client.patch(f"/admin/grids/{world['gridA1']}", json={"wecom_webhook_key": "abc-123_X"}, headers=admin))
+    assert grid["wecom_webhook_key"] == "abc-123_X"
+    branch = ok(client.patch(f"/admin/branches/{world['branchA']}", json={"wecom_webhook_key": "k2"}, headers=admin))
+    assert branch["wecom_webhook_key"] == "k2"
+    cleared = ok(client.patch(f"/admin/grids/{world['gridA1']}", json={"wecom_webhook_key": None}, headers=admin))
+    assert cleared["wecom_webhook_key"] is None
+    problem(client.patch(f"/admin/grids/{world['gridA1']}", json={"wecom_webhook_key": "has space"}, headers=admin),
+            422, validation=True)

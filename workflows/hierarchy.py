@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from domain.roles import ROLE_LABELS, Role
-from domain.states import OPEN_STATES
+from domain.states import OPEN_STATES, OrderState
 from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Resident, Staff, Town
 from wudan.passwords import hash_password
 from workflows.hierarchy_inputs import (
@@ -200,15 +200,28 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     staff = get_in_town(db, Staff, staff_id, town_id)
     if staff.id == actor.id and body.active is False:
         raise RuleViolation("an admin may not disable their own account")
-    _apply(staff, body, skip=("password", "grid_ids"))
-    if body.password is not None:
-        staff.password_hash = hash_password(body.password)
+    leaving = body.active is False or (body.branch_id is not None and body.branch_id != staff.branch_id)
+    if leaving and _holds_open_orders(db, staff.id):
+        raise Conflict("the member holds open orders; have them declined or finished first")
     grid_ids = body.grid_ids if body.grid_ids is not None else staff_grid_ids(db, [staff.id])[staff.id]
-    _check_placement(db, staff, grid_ids, town_id)
+    with db.no_autoflush:  # a taken phone surfaces in _save as a 409, not in a lookup as a 500
+        _apply(staff, body, skip=("password", "grid_ids"))
+        if body.password is not None:
+            staff.password_hash = hash_password(body.password)
+        _check_placement(db, staff, grid_ids, town_id)
     _save(db, staff)
     if body.grid_ids is not None:
         _set_grids(db, staff, body.grid_ids, town_id)
     return staff
+
+
+def _holds_open_orders(db: Session, staff_id: int) -> bool:
+    # Dispatched or being handled: nobody else can move these on. A completed order is the resident's.
+    held = select(Order.id).where(
+        Order.assignee_id == staff_id,
+        col(Order.state).in_([OrderState.DISPATCHED.value, OrderState.IN_PROGRESS.value]),
+    )
+    return db.exec(held).first() is not None
 
 
 def _check_placement(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> None:

@@ -6,15 +6,19 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from domain.states import Urgency
-from workflows.inputs import Patch, Phone, Strict, Text
+from workflows.inputs import Id, Patch, Phone, Plain, Strict, Text
 
 Name = Annotated[Text, Field(max_length=100)]
 StaffRole = Literal["grid_worker", "secretary", "member", "town_admin"]
 Minutes = Annotated[int, Field(ge=5, le=60 * 24 * 90)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
+RobotKey = Annotated[
+    Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,100}$")] | None,
+    Field(description="Key of the WeCom group robot (the part after ?key=)."),
+]
 
 
 class TownUpdate(Patch):
@@ -41,11 +45,15 @@ class TownView(BaseModel):
 class BranchCreate(Strict):
     name: Name
     kind: Literal["village", "community"] = "village"
+    wecom_webhook_key: RobotKey = None
 
 
 class BranchUpdate(Patch):
+    nullable = frozenset({"wecom_webhook_key"})
+
     name: Name | None = None
     kind: Literal["village", "community"] | None = None
+    wecom_webhook_key: RobotKey = None
 
 
 class BranchView(BaseModel):
@@ -53,21 +61,24 @@ class BranchView(BaseModel):
     town_id: int
     name: str
     kind: str
+    wecom_webhook_key: str | None
     created_at: datetime
 
 
 class GridCreate(Strict):
-    branch_id: int = Field(gt=0)
+    branch_id: Id
     name: Name
     households: int | None = Field(None, ge=0, le=100_000)
+    wecom_webhook_key: RobotKey = None
 
 
 class GridUpdate(Patch):
-    nullable = frozenset({"households"})
+    nullable = frozenset({"households", "wecom_webhook_key"})
 
-    branch_id: int | None = Field(None, gt=0)
+    branch_id: Id | None = None
     name: Name | None = None
     households: int | None = Field(None, ge=0, le=100_000)
+    wecom_webhook_key: RobotKey = None
 
 
 class GridView(BaseModel):
@@ -76,6 +87,7 @@ class GridView(BaseModel):
     branch_id: int
     name: str
     households: int | None
+    wecom_webhook_key: str | None
 
 
 class StaffCreate(Strict):
@@ -83,8 +95,8 @@ class StaffCreate(Strict):
     phone: Phone
     role: StaffRole
     password: Password
-    branch_id: int | None = Field(None, gt=0, description="Required for secretaries and members.")
-    grid_ids: list[Annotated[int, Field(gt=0)]] = Field(
+    branch_id: Id | None = Field(None, description="Required for secretaries and members.")
+    grid_ids: list[Id] = Field(
         default_factory=list, max_length=50, description="Grids a grid worker serves."
     )
     is_local_worthy: bool = False
@@ -92,9 +104,10 @@ class StaffCreate(Strict):
 
 class StaffUpdate(Patch):
     name: Annotated[Text, Field(max_length=50)] | None = None
+    phone: Phone | None = None
     password: Password | None = None
-    branch_id: int | None = Field(None, gt=0)
-    grid_ids: list[Annotated[int, Field(gt=0)]] | None = Field(None, max_length=50)
+    branch_id: Id | None = None
+    grid_ids: list[Id] | None = Field(None, max_length=50)
     is_local_worthy: bool | None = None
     active: bool | None = None
 
@@ -113,7 +126,7 @@ class StaffView(BaseModel):
 
 class CategoryCreate(Strict):
     name: Annotated[Text, Field(max_length=50)]
-    description: Annotated[str, Field(max_length=500)] = ""
+    description: Annotated[Plain, Field(max_length=500)] = ""
     default_urgency: Urgency = Field(Urgency.NORMAL, strict=False)
     claim_minutes: Minutes = 120
     dispatch_minutes: Minutes = 1440
@@ -125,7 +138,7 @@ class CategoryCreate(Strict):
 
 class CategoryUpdate(Patch):
     name: Annotated[Text, Field(max_length=50)] | None = None
-    description: Annotated[str, Field(max_length=500)] | None = None
+    description: Annotated[Plain, Field(max_length=500)] | None = None
     default_urgency: Urgency | None = Field(None, strict=False)
     claim_minutes: Minutes | None = None
     dispatch_minutes: Minutes | None = None

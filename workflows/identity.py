@@ -18,7 +18,7 @@ from wudan.passwords import verify_password
 from wudan.tokens import TokenClaims
 from wudan.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
 from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
-from workflows.inputs import Phone, Strict, Text
+from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
 from workflows.unit import use_case
 
@@ -32,7 +32,7 @@ class ProfileUpdate(Strict):
     phone_code: Annotated[Text, Field(max_length=200)] | None = Field(
         None, description="The code from the mini-program's getPhoneNumber button."
     )
-    grid_id: int | None = Field(None, gt=0)
+    grid_id: Id | None = None
 
     @model_validator(mode="after")
     def _one_phone(self) -> ProfileUpdate:

@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.states import Urgency
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Ids fit PostgreSQL's integer; bigger numbers are bad input, not a database error.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
+# No NUL or other control characters (PostgreSQL refuses NUL in text); newlines and tabs are fine.
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Plain = Annotated[str, StringConstraints(pattern=_PRINTABLE)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=_PRINTABLE)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9]{5,15}$")]
 PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,40}$")]
 
@@ -33,13 +39,13 @@ class Patch(Strict):
 
 
 class OrderDraft(Strict):
-    category_id: int = Field(gt=0)
+    category_id: Id
     description: Annotated[Text, Field(max_length=2000)]
     urgency: Urgency | None = Field(
         None, strict=False, description="Defaults to the category's urgency."
     )
-    grid_id: int | None = Field(None, gt=0, description="Defaults to the resident's grid.")
-    address: Annotated[str, Field(max_length=200)] | None = None
+    grid_id: Id | None = Field(None, description="Defaults to the resident's grid.")
+    address: Annotated[Plain, Field(max_length=200)] | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     photo_ids: list[PhotoId] = Field(default_factory=list, max_length=20)
@@ -64,12 +70,12 @@ class OptionalReason(Strict):
 
 
 class TransferRequest(Strict):
-    grid_id: int = Field(gt=0)
+    grid_id: Id
     reason: Annotated[Text, Field(max_length=500)]
 
 
 class DispatchRequest(Strict):
-    member_id: int = Field(gt=0)
+    member_id: Id
     note: Annotated[Text, Field(max_length=500)] | None = None
 
 
@@ -80,4 +86,4 @@ class CompleteRequest(Strict):
 
 class RatingRequest(Strict):
     stars: int = Field(ge=1, le=5)
-    comment: Annotated[str, Field(max_length=500)] | None = None
+    comment: Annotated[Plain, Field(max_length=500)] | None = None

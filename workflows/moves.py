@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from domain.errors import RuleViolation
 from domain.notices import CLOSED_UNSATISFIED_AUDIENCES
 from domain.rating import RatingSource, closes_unsatisfied, rating_action
 from domain.roles import Role
 from domain.transitions import Action
-from storage.models import Grid, Order, Staff
+from storage.models import Grid, GridWorkerGrid, Order, Staff
 from workflows.inputs import CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, TransferRequest
 from workflows.photos import attach_photos
 from workflows.principal import Principal
@@ -39,6 +39,9 @@ def transfer_order(
         raise RuleViolation(f"grid {body.grid_id} is not a grid of this town")
     if target.id == order.grid_id:
         raise RuleViolation("the order is already in that grid")
+    served = select(GridWorkerGrid.staff_id).where(GridWorkerGrid.grid_id == target.id)
+    if db.exec(select(Staff.id).where(col(Staff.id).in_(served), col(Staff.active))).first() is None:
+        raise RuleViolation(f"grid {target.id} has no active grid worker to claim the order")
     move(
         db, order, transition, actor, now=now, note=body.reason,
         changes={"grid_id": target.id, "branch_id": target.branch_id},

@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.errors import NotFound, RuleViolation
@@ -76,24 +77,20 @@ def attach_photos(
     unique_ids = list(dict.fromkeys(photo_ids))
     if not unique_ids:
         return
-    already = db.exec(select(Photo).where(Photo.order_id == order.id)).all()
-    if len(already) + len(unique_ids) > limit:
-        raise RuleViolation(f"an order may carry at most {limit} photos")
-    photos = db.exec(
-        select(Photo).where(
+    # Per step, not per order: evidence of a reopened round must never be refused.
+    if len(unique_ids) > limit:
+        raise RuleViolation(f"at most {limit} photos at a time")
+    # One conditional UPDATE: of two requests using one upload, only one can take it.
+    taken = db.execute(
+        update(Photo).where(
             col(Photo.id).in_(unique_ids),
-            Photo.uploader_role == actor.role.value,
-            Photo.uploader_id == actor.id,
+            col(Photo.uploader_role) == actor.role.value,
+            col(Photo.uploader_id) == actor.id,
             col(Photo.order_id).is_(None),
-        )
-    ).all()
-    if len(photos) != len(unique_ids):
-        missing = sorted(set(unique_ids) - {p.id for p in photos})
-        raise RuleViolation(f"photos not found among your unused uploads: {', '.join(missing)}")
-    for photo in photos:
-        photo.order_id = order.id
-        photo.purpose = purpose
-        db.add(photo)
+        ).values(order_id=order.id, purpose=purpose).execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != len(unique_ids):
+        raise RuleViolation("some photos are not among your unused uploads")
 
 
 def load_visible_photo(db: Session, actor: Principal, photo_id: str) -> Photo:

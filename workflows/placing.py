@@ -43,7 +43,11 @@ def place_order(
     now: datetime,
 ) -> Placed:
     """Place the order; the same key from the same person returns the first order."""
-    scoped_key = f"{actor.kind}:{actor.id}:{idempotency_key}" if idempotency_key else None
+    # Stored as a digest: a fixed width whatever the client sends.
+    scoped_key = (
+        hashlib.sha256(f"{actor.kind}:{actor.id}:{idempotency_key}".encode()).hexdigest()
+        if idempotency_key else None
+    )
     request_hash = hashlib.sha256(
         json.dumps(draft.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()

@@ -43,9 +43,9 @@ TODO_STATES: dict[Role, tuple[OrderState, ...]] = {
 
 
 def list_orders(
-    db: Session, actor: Principal, filters: OrderFilters, page: PageRequest, now: datetime
+    db: Session, actor: Principal, filters: OrderFilters, page: PageRequest, now: datetime, *extra
 ) -> OrderPage:
-    conditions = [visible_orders(actor)]
+    conditions = [visible_orders(actor), *extra]
     if filters.state:
         conditions.append(col(Order.state).in_([s.value for s in filters.state]))
     if filters.grid_id is not None:
@@ -62,7 +62,7 @@ def list_orders(
         "newest": (col(Order.id).desc(),),
         "oldest": (col(Order.id).asc(),),
         # Most overdue first: the earliest deadline is the furthest past it.
-        "deadline": (col(Order.stage_deadline).asc(), col(Order.id).asc()),
+        "deadline": (col(Order.stage_deadline).asc().nulls_last(), col(Order.id).asc()),
     }[filters.sort]
     rows, total = fetch_page(db, select(Order).where(*conditions).order_by(*order_by), page)
     return OrderPage(items=order_views(db, rows, actor, now), total=total, limit=page.limit, offset=page.offset)
@@ -75,7 +75,11 @@ def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime)
     filters = OrderFilters(state=list(states), sort="deadline")
     if actor.role == Role.MEMBER:
         filters = OrderFilters(state=list(states), sort="deadline", assignee_id=actor.id)
-    return list_orders(db, actor, filters, page, now)
+    extra = ()
+    if actor.role == Role.GRID_WORKER:
+        # Not the ones they placed in other grids: those are another grid worker's to claim.
+        extra = (col(Order.grid_id).in_(sorted(actor.grid_ids)),)
+    return list_orders(db, actor, filters, page, now, *extra)
 
 
 def get_order(db: Session, actor: Principal, order_id: int, now: datetime) -> OrderDetail:

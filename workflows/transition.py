@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.alerts import first_alert_at
 from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
-from domain.errors import Conflict, InvalidTransition, NotPermitted
+from domain.errors import InvalidTransition, NotPermitted, StaleOrder
 from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
 from domain.states import OrderState, Urgency
@@ -146,7 +146,10 @@ def _refuse_stale(db: Session, order: Order, transition: Transition) -> None:
     state = OrderState(current)
     if state != transition.source:
         raise InvalidTransition(transition.action.value, state, allowed_actions(state))
-    raise Conflict(f"order {order.id} changed while this request ran; read it again and retry")
+    raise StaleOrder(
+        f"order {order.id} changed while this request ran; read it again and retry",
+        state, allowed_actions(state),
+    )
 
 
 def write_outbox(

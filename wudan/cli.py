@@ -95,6 +95,8 @@ def _serve(args) -> int:
 
     if args.demo:
         _seed_demo(args)
+    else:
+        _migrate(args)  # once, before any worker process starts
     print(f"wudan on http://{args.host}:{args.port}  (API docs at /docs)", file=sys.stderr)
     uvicorn.run(
         "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,

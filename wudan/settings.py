@@ -76,6 +76,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be set outside development")
             if self.dev_login:
                 raise ValueError("DEV_LOGIN is for development only")
+            if self.demo:
+                raise ValueError("DEMO seeds published passwords; it is for development only")
         if self.webhook_url and len(self.webhook_secret) < 16:
             raise ValueError("WEBHOOK_SECRET of at least 16 characters is needed with WEBHOOK_URL")
         if len(self.secret_key) < 32:

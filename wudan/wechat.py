@@ -110,8 +110,12 @@ class WeChatClient:
                     "force_refresh": force_refresh,
                 },
             )
-            self._token = body["access_token"]
-            self._token_expires = time.monotonic() + max(int(body.get("expires_in", 7200)) - 300, 60)
+            try:
+                self._token = str(body["access_token"])
+                lifetime = int(body.get("expires_in", 7200))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise WeChatUnreachable("stable_token answered without a usable token") from exc
+            self._token_expires = time.monotonic() + max(lifetime - 300, 60)
             return self._token
 
     def _with_token(self, method: str, path: str, **kwargs) -> dict:
@@ -136,7 +140,10 @@ class WeChatClient:
             raise WeChatUnreachable("answer is not JSON") from exc
         if not isinstance(body, dict):
             raise WeChatUnreachable("answer is not a JSON object")
-        errcode = body.get("errcode") or 0
+        try:
+            errcode = int(body.get("errcode") or 0)
+        except (TypeError, ValueError) as exc:
+            raise WeChatUnreachable(f"errcode is not a number: {body.get('errcode')!r}") from exc
         if errcode != 0:
-            raise WeChatError(int(errcode), str(body.get("errmsg", "")))
+            raise WeChatError(errcode, str(body.get("errmsg", "")))
         return body

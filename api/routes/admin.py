@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Query, Response
 from typing import Annotated
 
-from api.deps import Admin, AppSettings, Db, Now, Paging
+from api.deps import Admin, AppSettings, Db, Now, Paging, PathId, QueryId
 from api.problems import problem_responses
 from api.routes.auth import TokenOut, token_for
 from domain.roles import Role
@@ -51,24 +51,24 @@ def create_branch(body: BranchCreate, user: Admin, db: Db, now: Now) -> BranchVi
 
 
 @router.get("/branches/{branch_id}", responses=ONE)
-def get_branch(branch_id: int, user: Admin, db: Db) -> BranchView:
+def get_branch(branch_id: PathId, user: Admin, db: Db) -> BranchView:
     return BranchView.model_validate(h.get_in_town(db, Branch, branch_id, h.require_admin(user)), from_attributes=True)
 
 
 @router.patch("/branches/{branch_id}", responses=WRITE)
-def update_branch(branch_id: int, body: BranchUpdate, user: Admin, db: Db) -> BranchView:
+def update_branch(branch_id: PathId, body: BranchUpdate, user: Admin, db: Db) -> BranchView:
     return BranchView.model_validate(h.update_branch(db, user, branch_id, body), from_attributes=True)
 
 
 @router.delete("/branches/{branch_id}", status_code=204, responses=WRITE)
-def delete_branch(branch_id: int, user: Admin, db: Db) -> Response:
+def delete_branch(branch_id: PathId, user: Admin, db: Db) -> Response:
     h.delete_branch(db, user, branch_id)
     return Response(status_code=204)
 
 
 @router.get("/grids")
 def list_grids(
-    user: Admin, db: Db, page: Paging, branch_id: Annotated[int | None, Query(gt=0)] = None
+    user: Admin, db: Db, page: Paging, branch_id: QueryId = None
 ) -> Page[GridView]:
     where = (Grid.branch_id == branch_id,) if branch_id else ()
     return _page(GridView, h.list_in_town(db, user, Grid, page, *where), page)
@@ -80,17 +80,17 @@ def create_grid(body: GridCreate, user: Admin, db: Db, now: Now) -> GridView:
 
 
 @router.get("/grids/{grid_id}", responses=ONE)
-def get_grid(grid_id: int, user: Admin, db: Db) -> GridView:
+def get_grid(grid_id: PathId, user: Admin, db: Db) -> GridView:
     return GridView.model_validate(h.get_in_town(db, Grid, grid_id, h.require_admin(user)), from_attributes=True)
 
 
 @router.patch("/grids/{grid_id}", responses=WRITE)
-def update_grid(grid_id: int, body: GridUpdate, user: Admin, db: Db) -> GridView:
+def update_grid(grid_id: PathId, body: GridUpdate, user: Admin, db: Db) -> GridView:
     return GridView.model_validate(h.update_grid(db, user, grid_id, body), from_attributes=True)
 
 
 @router.delete("/grids/{grid_id}", status_code=204, responses=WRITE)
-def delete_grid(grid_id: int, user: Admin, db: Db) -> Response:
+def delete_grid(grid_id: PathId, user: Admin, db: Db) -> Response:
     h.delete_grid(db, user, grid_id)
     return Response(status_code=204)
 
@@ -104,7 +104,7 @@ def _staff_views(db, rows) -> list[StaffView]:
 def list_staff(
     user: Admin, db: Db, page: Paging,
     role: Annotated[Role | None, Query()] = None,
-    branch_id: Annotated[int | None, Query(gt=0)] = None,
+    branch_id: QueryId = None,
 ) -> Page[StaffView]:
     where = []
     if role:
@@ -121,12 +121,12 @@ def create_staff(body: StaffCreate, user: Admin, db: Db, now: Now) -> StaffView:
 
 
 @router.get("/staff/{staff_id}", responses=ONE)
-def get_staff(staff_id: int, user: Admin, db: Db) -> StaffView:
+def get_staff(staff_id: PathId, user: Admin, db: Db) -> StaffView:
     return _staff_views(db, [h.get_in_town(db, Staff, staff_id, h.require_admin(user))])[0]
 
 
 @router.patch("/staff/{staff_id}", responses=WRITE)
-def update_staff(staff_id: int, body: StaffUpdate, user: Admin, db: Db) -> StaffView:
+def update_staff(staff_id: PathId, body: StaffUpdate, user: Admin, db: Db) -> StaffView:
     """Change details, grids served, or set `active: false` to disable the account at once."""
     return _staff_views(db, [h.update_staff(db, user, staff_id, body)])[0]
 
@@ -142,18 +142,18 @@ def create_category(body: CategoryCreate, user: Admin, db: Db, now: Now) -> Cate
 
 
 @router.get("/categories/{category_id}", responses=ONE)
-def get_category(category_id: int, user: Admin, db: Db) -> CategoryView:
+def get_category(category_id: PathId, user: Admin, db: Db) -> CategoryView:
     category = h.get_in_town(db, Category, category_id, h.require_admin(user))
     return CategoryView.model_validate(category, from_attributes=True)
 
 
 @router.patch("/categories/{category_id}", responses=WRITE)
-def update_category(category_id: int, body: CategoryUpdate, user: Admin, db: Db) -> CategoryView:
+def update_category(category_id: PathId, body: CategoryUpdate, user: Admin, db: Db) -> CategoryView:
     return CategoryView.model_validate(h.update_category(db, user, category_id, body), from_attributes=True)
 
 
 @router.delete("/categories/{category_id}", status_code=204, responses=WRITE)
-def delete_category(category_id: int, user: Admin, db: Db) -> Response:
+def delete_category(category_id: PathId, user: Admin, db: Db) -> Response:
     h.delete_category(db, user, category_id)
     return Response(status_code=204)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import AppSettings, CurrentUser, Db, Now, Paging, Person
+from api.deps import AppSettings, Db, Now, Paging, PathId, Person, QueryId
 from api.problems import problem_responses
 from domain.states import OrderState
 from workflows import moves, queries
@@ -46,11 +46,11 @@ def place(
 
 @router.get("", responses=problem_responses(401, 422))
 def list_orders(
-    user: CurrentUser, db: Db, now: Now, page: Paging,
+    user: Person, db: Db, now: Now, page: Paging,
     state: Annotated[list[OrderState] | None, Query()] = None,
-    grid_id: Annotated[int | None, Query(gt=0)] = None,
-    category_id: Annotated[int | None, Query(gt=0)] = None,
-    assignee_id: Annotated[int | None, Query(gt=0)] = None,
+    grid_id: QueryId = None,
+    category_id: QueryId = None,
+    assignee_id: QueryId = None,
     overdue: bool | None = None,
     sort: Literal["newest", "oldest", "deadline"] = "newest",
 ) -> OrderPage:
@@ -66,57 +66,57 @@ def todo(user: Person, db: Db, now: Now, page: Paging) -> OrderPage:
 
 
 @router.get("/{order_id}", responses=problem_responses(401, 404))
-def get_order(order_id: int, user: CurrentUser, db: Db, now: Now) -> OrderDetail:
+def get_order(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     """One order with its photos and timeline (Chinese labels included)."""
     return queries.get_order(db, user, order_id, now)
 
 
 @router.post("/{order_id}/claim", responses=MOVE_ERRORS)
-def claim(order_id: int, user: Person, db: Db, now: Now) -> OrderDetail:
+def claim(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     """网格领单: a grid worker of the order's grid claims it."""
     return order_detail(db, moves.claim_order(db, user, order_id, now=now), user, now)
 
 
 @router.post("/{order_id}/transfer", responses=MOVE_ERRORS)
-def transfer(order_id: int, body: TransferRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """Send an unclaimed order to the grid it really belongs to."""
     return order_detail(db, moves.transfer_order(db, user, order_id, body, now=now), user, now)
 
 
 @router.post("/{order_id}/reject", responses=MOVE_ERRORS)
-def reject(order_id: int, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
+def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
     """不予受理: refuse with a reason (duplicate, out of scope, not actionable)."""
     return order_detail(db, moves.reject_order(db, user, order_id, body, now=now), user, now)
 
 
 @router.post("/{order_id}/cancel", responses=MOVE_ERRORS)
-def cancel(order_id: int, user: Person, db: Db, now: Now, body: OptionalReason | None = None) -> OrderDetail:
+def cancel(order_id: PathId, user: Person, db: Db, now: Now, body: OptionalReason | None = None) -> OrderDetail:
     """撤单: the resident withdraws an order not yet dispatched."""
     order = moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now)
     return order_detail(db, order, user, now)
 
 
 @router.post("/{order_id}/dispatch", responses=MOVE_ERRORS)
-def dispatch(order_id: int, body: DispatchRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def dispatch(order_id: PathId, body: DispatchRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """支部派单: the branch secretary assigns a member of the branch."""
     return order_detail(db, moves.dispatch_order(db, user, order_id, body, now=now), user, now)
 
 
 @router.post("/{order_id}/accept", responses=MOVE_ERRORS)
-def accept(order_id: int, user: Person, db: Db, now: Now) -> OrderDetail:
+def accept(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     """党员接单: the assigned member takes it on."""
     return order_detail(db, moves.accept_order(db, user, order_id, now=now), user, now)
 
 
 @router.post("/{order_id}/decline", responses=MOVE_ERRORS)
-def decline(order_id: int, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
+def decline(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
     """The assigned member hands it back to the secretary, with a reason."""
     return order_detail(db, moves.decline_order(db, user, order_id, body, now=now), user, now)
 
 
 @router.post("/{order_id}/complete", responses=MOVE_ERRORS)
 def complete(
-    order_id: int, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings
+    order_id: PathId, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings
 ) -> OrderDetail:
     """党员晒单: a note and at least one evidence photo (upload them to /photos first)."""
     order = moves.complete_order(
@@ -126,6 +126,6 @@ def complete(
 
 
 @router.post("/{order_id}/rate", responses=MOVE_ERRORS)
-def rate(order_id: int, body: RatingRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def rate(order_id: PathId, body: RatingRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """群众评单: 1-2 stars send it back round (at most twice); a grid worker records a callback."""
     return order_detail(db, moves.rate_order(db, user, order_id, body, now=now), user, now)

@@ -8,11 +8,15 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+import logging
+
 from api.deps import AppSettings, Db, Now, Person
 from api.problems import problem_responses
+from domain.errors import NotFound
 from workflows.photos import ImageTooLarge, load_visible_photo, photo_path, store_photo
 from workflows.views import photo_url
 
+log = logging.getLogger("wudan.photos")
 router = APIRouter(prefix="/photos", tags=["photos"])
 
 
@@ -46,8 +50,12 @@ def upload_photo(
 )
 def download_photo(photo_id: str, user: Person, db: Db, settings: AppSettings) -> FileResponse:
     photo = load_visible_photo(db, user, photo_id)
+    path = photo_path(settings.photo_dir, photo.id)
+    if not path.is_file():
+        log.error("photo %s is in the database but not in %s", photo.id, settings.photo_dir)
+        raise NotFound("the photo file is missing")
     return FileResponse(
-        photo_path(settings.photo_dir, photo.id),
+        path,
         media_type=photo.content_type,
         headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )

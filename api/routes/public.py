@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Db, Paging
+from api.deps import Db, Paging, PathId
 from api.problems import problem_responses
 from workflows import catalog
 from workflows.catalog import CategoryPublic, GridPublic, TownPublic
@@ -19,12 +19,12 @@ def list_towns(db: Db, page: Paging) -> Page[TownPublic]:
 
 
 @router.get("/{town_id}/grids", responses=problem_responses(404))
-def list_grids(town_id: int, db: Db, page: Paging) -> Page[GridPublic]:
+def list_grids(town_id: PathId, db: Db, page: Paging) -> Page[GridPublic]:
     """Grids of the town, for the resident to choose where they live."""
     return catalog.list_grids(db, town_id, page)
 
 
 @router.get("/{town_id}/categories", responses=problem_responses(404))
-def list_categories(town_id: int, db: Db, page: Paging) -> Page[CategoryPublic]:
+def list_categories(town_id: PathId, db: Db, page: Paging) -> Page[CategoryPublic]:
     """Active categories an order may be placed in."""
     return catalog.list_categories(db, town_id, page)
