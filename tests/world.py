@@ -93,4 +93,4 @@ def build_world(database: Database, settings, now: datetime) -> World:
 
 
 def _token(settings, kind, subject, role, town_id, now) -> str:
-    return issue_token(settings.secret_key, TokenClaims(kind, subject, role, town_id), now, timedelta(days=30))
+    return issue_token(settings.secret_key, TokenClaims(kind, subject, role, town_id), now, timedelta(days=365))
