@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from api.limits import BodyLimit
 from api.problems import install_problem_handlers
 from api.routes import admin, auth, branch, inbox, me, notifications_admin, orders, photos, public, stats
 from storage.engine import Database, create_db_engine
@@ -76,6 +77,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     for module in (auth, me, inbox, public, orders, photos, branch, admin, notifications_admin, stats):
         app.include_router(module.router)
 

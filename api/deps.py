@@ -37,7 +37,14 @@ def get_now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    with request.app.state.db.session() as session:
+        yield session
+
+
 Db = Annotated[Session, Depends(get_db)]
+# For POSTs that only read (a sign-in): no write lock on SQLite while argon2 runs.
+ReadDb = Annotated[Session, Depends(get_read_db)]
 Now = Annotated[datetime, Depends(get_now)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
@@ -45,7 +52,7 @@ _bearer = HTTPBearer(auto_error=False, description="A token from /auth/*")
 
 
 def get_principal(
-    db: Db,
+    request: Request,
     settings: AppSettings,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -56,7 +63,9 @@ def get_principal(
         claims = read_token(settings.secret_key, credentials.credentials, now)
     except TokenError as exc:
         raise SignInFailed("the token is invalid or expired; sign in again") from exc
-    principal = principal_for(db, claims)
+    # Its own read session: on SQLite the request's write lock is not taken just to know who asks.
+    with request.app.state.db.session() as db:
+        principal = principal_for(db, claims)
     if principal is None:
         raise SignInFailed("the account of this token no longer exists or is disabled")
     return principal

@@ -133,3 +133,20 @@ def test_demo_is_refused_outside_development():
 
     with pytest.raises(ValidationError, match="DEMO"):
         Settings(_env_file=None, environment="production", secret_key="s" * 40, demo=True)
+
+
+def test_oversized_bodies_are_refused_before_parsing(client, world, settings):
+    huge = b"x" * (settings.max_request_bytes + 1)
+    r = client.post("/photos", content=huge, headers={**world.auth("res1"), "content-type": "multipart/form-data; boundary=x"})
+    assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    r = client.post("/orders", content=huge, headers={**world.auth("res1"), "content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_oversized_streamed_body_is_refused(client, world, settings):
+    def chunks():
+        for _ in range(settings.max_request_bytes // 1024 + 2):
+            yield b"x" * 1024
+
+    r = client.post("/orders", content=chunks(), headers={**world.auth("res1"), "content-type": "application/json"})
+    assert r.status_code == 413, r.text

@@ -23,12 +23,12 @@ def test_the_whole_loop(client, world, clock, database):
     clock.advance(minutes=10)
     order = act(client, world, "workerA1", oid, "claim")
     assert (order["state"], order["state_label"]) == ("claimed", "待派单")
-    members = client.get("/branch/members", headers=world.auth("secA")).json()
+    members = client.get("/branch/members", headers=world.auth("secA")).json()["items"]
     assert {m["name"] for m in members} == {"memberA1", "memberA2"}
     order = act(client, world, "secA", oid, "dispatch", {"member_id": world["memberA1"], "note": "请尽快"})
     assert order["assignee"] == {"id": world["memberA1"], "name": "memberA1"}
     assert order["state_label"] == "待接单"
-    loads = {m["name"]: m["open_orders"] for m in client.get("/branch/members", headers=world.auth("secA")).json()}
+    loads = {m["name"]: m["open_orders"] for m in client.get("/branch/members", headers=world.auth("secA")).json()["items"]}
     assert loads == {"memberA1": 1, "memberA2": 0}
 
     order = act(client, world, "memberA1", oid, "accept")

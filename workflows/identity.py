@@ -100,16 +100,19 @@ def sign_in_staff(db: Session, phone: str, password: str) -> Staff:
 def update_profile(
     db: Session, actor: Principal, body: ProfileUpdate, wechat: WeChatClient | None, *, now: datetime
 ) -> Resident:
+    verified_phone = None
+    if body.phone_code is not None:
+        # WeChat first, before the transaction begins: no lock is held while it answers.
+        if wechat is None:
+            raise RuleViolation("WeChat is not configured; type the phone number instead")
+        verified_phone = wechat_call(wechat.phone_number, body.phone_code, bad_code=RuleViolation)
     resident = db.get(Resident, actor.id)
     if resident is None:
         raise NotFound("resident not found")
     if body.name is not None:
         resident.name = body.name
-    if body.phone_code is not None:
-        if wechat is None:
-            raise RuleViolation("WeChat is not configured; type the phone number instead")
-        resident.phone = wechat_call(wechat.phone_number, body.phone_code, bad_code=RuleViolation)
-        resident.phone_verified = True
+    if verified_phone is not None:
+        resident.phone, resident.phone_verified = verified_phone, True
     elif body.phone is not None and body.phone != resident.phone:
         resident.phone, resident.phone_verified = body.phone, False
     if body.grid_id is not None:

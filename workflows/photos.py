@@ -15,7 +15,6 @@ from domain.errors import NotFound, RuleViolation
 from storage.models import Order, Photo
 from workflows.principal import Principal
 from workflows.scope import visible_orders
-from workflows.unit import use_case
 
 # The first bytes of each accepted format; the filename and the client's type are not trusted.
 def sniff_image_type(head: bytes) -> str | None:
@@ -42,7 +41,6 @@ def photo_path(photo_dir: Path, photo_id: str) -> Path:
     return photo_dir / photo_id[:2] / photo_id
 
 
-@use_case
 def store_photo(
     db: Session, actor: Principal, content: bytes, *, photo_dir: Path, max_bytes: int, now: datetime
 ) -> Photo:
@@ -61,12 +59,20 @@ def store_photo(
         created_at=now,
     )
     path = photo_path(photo_dir, photo.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_bytes(content)
-    os.replace(partial, path)
-    db.add(photo)
-    db.flush()
+    try:
+        db.add(photo)
+        db.flush()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        os.replace(partial, path)
+        db.commit()
+    except BaseException:
+        # Neither a row without its file nor a file without its row.
+        db.rollback()
+        path.unlink(missing_ok=True)
+        path.with_suffix(".part").unlink(missing_ok=True)
+        raise
     return photo
 
 

@@ -94,7 +94,7 @@ class MemberLoad(BaseModel):
     open_orders: int
 
 
-def branch_members(db: Session, actor: Principal) -> list[MemberLoad]:
+def branch_members(db: Session, actor: Principal, page: PageRequest) -> Page[MemberLoad]:
     """Members of the secretary's branch with the orders they hold now, lightest first."""
     if actor.role != Role.SECRETARY:
         raise NotPermitted("only a branch secretary sees the branch's members")
@@ -105,16 +105,18 @@ def branch_members(db: Session, actor: Principal) -> list[MemberLoad]:
         .group_by(col(Order.assignee_id))
         .subquery()
     )
-    rows = db.exec(
+    statement = (
         select(Staff, func.coalesce(load.c.n, 0))
         .outerjoin(load, load.c.assignee_id == Staff.id)
         .where(Staff.branch_id == actor.branch_id, Staff.role == Role.MEMBER.value, col(Staff.active))
         .order_by(func.coalesce(load.c.n, 0), col(Staff.id))
-    ).all()
-    return [
+    )
+    rows, total = fetch_page(db, statement, page)
+    items = [
         MemberLoad(id=s.id, name=s.name, phone=s.phone, is_local_worthy=s.is_local_worthy, open_orders=n)
         for s, n in rows
     ]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
 class StateCounts(BaseModel):

@@ -61,12 +61,17 @@ class Settings(BaseSettings):
 
     photo_dir: Path | None = Field(None, description="Photo storage; default DATA_DIR/photos.")
     photo_max_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_request_bytes: int | None = Field(
+        None, description="Largest request body; default the photo limit plus 256 KiB."
+    )
     photos_per_order: int = Field(9, ge=1, le=20)
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'wudan.db'}"
+        if self.max_request_bytes is None:
+            self.max_request_bytes = self.photo_max_bytes + 256 * 1024
         if self.photo_dir is None:
             self.photo_dir = self.data_dir / "photos"
         if self.dev_login is None:

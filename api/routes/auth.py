@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import AppSettings, Db, Now
+from api.deps import AppSettings, Db, Now, ReadDb
 from api.problems import problem_responses
 from domain.roles import Role
 from workflows import identity
@@ -76,7 +76,7 @@ def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings) 
 
 
 @router.post("/staff", responses=problem_responses(401, 422))
-def staff_login(body: StaffLogin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
+def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings) -> TokenOut:
     """Grid workers, secretaries, members and town admins: phone and password."""
     staff = identity.sign_in_staff(db, body.phone, body.password)
     return token_for(settings, "staff", staff.id, staff.role, staff.town_id, now)

@@ -2,14 +2,15 @@
 
 from fastapi import APIRouter
 
-from api.deps import Db, Staff
+from api.deps import Db, Paging, Staff
 from api.problems import problem_responses
+from workflows.paging import Page
 from workflows.queries import MemberLoad, branch_members
 
 router = APIRouter(prefix="/branch", tags=["branch"])
 
 
 @router.get("/members", responses=problem_responses(401, 403))
-def members(user: Staff, db: Db) -> list[MemberLoad]:
+def members(user: Staff, db: Db, page: Paging) -> Page[MemberLoad]:
     """Members of the branch with their open orders now, lightest load first."""
-    return branch_members(db, user)
+    return branch_members(db, user, page)
