@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from notifications.base import Notice
 
+# Titles by kind, and where the audience needs other words, by (kind, audience).
 TITLES = {
     "order.submit": "新的群众点单",
     "order.claim": "您的诉求已被网格领单",
+    ("order.claim", "branch_secretaries"): "网格已领单,请派单",
     "order.transfer": "诉求已转到本网格",
+    ("order.transfer", "resident"): "您的诉求已转交所属网格",
     "order.reject": "您的诉求不予受理",
     "order.cancel": "群众已撤单",
     "order.dispatch": "支部派单给您",
+    ("order.dispatch", "resident"): "支部已派党员为您办理",
     "order.decline": "党员退回派单,请重新派单",
     "order.accept": "党员已接单办理",
     "order.complete": "诉求已办结,请评价",
@@ -29,15 +35,22 @@ RATE_REMINDER = "请对办理结果进行评价"
 def title(notice: Notice) -> str:
     if notice.kind == "alert.reminder" and notice.payload.get("stage") == "rate":
         return RATE_REMINDER
-    return TITLES.get(notice.kind, notice.kind)
+    return TITLES.get((notice.kind, notice.audience)) or TITLES.get(notice.kind, notice.kind)
 
 
-def body(notice: Notice) -> str:
+def markdown_safe(text: str) -> str:
+    """Residents' words shown in a markdown message: no links, headings or emphasis of theirs."""
+    return re.sub(r"([\\`*_\[\]()<>#!|~])", r"\\\1", text)
+
+
+def body(notice: Notice, *, markdown: bool = False) -> str:
+    """One line about the order; with `markdown`, the words people typed cannot format it."""
     p = notice.payload
-    parts = [f"工单 #{notice.order_id}", p.get("category", ""), f"「{p.get('summary', '')}」",
+    typed = markdown_safe if markdown else str
+    parts = [f"工单 #{notice.order_id}", p.get("category", ""), f"「{typed(p.get('summary', ''))}」",
              f"当前状态:{p.get('state_label', '')}"]
     if p.get("note"):
-        parts.append(f"说明:{p['note']}")
+        parts.append(f"说明:{typed(p['note'])}")
     if p.get("overdue_seconds"):
         parts.append(f"已超时 {int(p['overdue_seconds']) // 60} 分钟")
     if p.get("round"):

@@ -56,11 +56,13 @@ class WeChatSubscribeChannel:
         if openid is None:
             return Outcome.skipped("the resident has no WeChat openid")
         template = self.templates[notice.kind]
-        context = _Blank(
+        # {time} is when it happened, not when a retry finally got through.
+        happened = datetime.fromisoformat(notice.created_at) if notice.created_at else self.clock()
+        context = _Blank({
             **{k: str(v) for k, v in notice.payload.items() if v is not None},
-            title=texts.title(notice),
-            time=self.clock().astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
-        )
+            "title": texts.title(notice),
+            "time": happened.astimezone(self.zone).strftime("%Y-%m-%d %H:%M"),
+        })
         data = {key: cut(key, str(fmt).format_map(context)) for key, fmt in template.get("data", {}).items()}
         page = template.get("page", "").format_map(context) or None
         try:

@@ -41,7 +41,7 @@ class WeComRobotChannel:
             key = recipients.wecom_key(db, notice.audience, notice.audience_id, notice.payload)
         if not key:
             return Outcome.skipped("no WeCom robot for this grid or branch")
-        content = fit_bytes(f"**{texts.title(notice)}**\n> {texts.body(notice)}", MARKDOWN_MAX_BYTES)
+        content = fit_bytes(f"**{texts.title(notice)}**\n> {texts.body(notice, markdown=True)}", MARKDOWN_MAX_BYTES)
         try:
             response = self.http.post("/cgi-bin/webhook/send", params={"key": key},
                                       json={"msgtype": "markdown", "markdown": {"content": content}})

@@ -1,6 +1,6 @@
 """A stand-in for the WeChat server API on a real loopback socket.
 
-It imitates the three calls wudan makes (see /work/shared/NOTES.md):
+It imitates the four calls wudan makes (see /work/shared/NOTES.md):
 
 - ``GET /sns/jscode2session`` (appid, secret, js_code, grant_type=authorization_code)
   answers ``{openid, session_key, unionid}`` with no ``errcode`` key on success;
@@ -8,11 +8,19 @@ It imitates the three calls wudan makes (see /work/shared/NOTES.md):
   force_refresh) answers ``{access_token, expires_in}``;
 - ``POST /wxa/business/getuserphonenumber?access_token=…`` (JSON ``{code}``) answers
   ``{errcode: 0, errmsg: "ok", phone_info: {...}}``, or 40001 when the token is unknown
-  or expired.
+  or expired;
+- ``POST /cgi-bin/message/subscribe/send?access_token=…`` (JSON touser, template_id,
+  page, data ``{"thing1": {"value": …}}``, miniprogram_state, lang) answers
+  ``{errcode: 0, errmsg: "ok", msgid}``; 40001 for an unknown or expired token, 47003
+  when a value breaks WeChat's length limits (thing ≤ 20, phrase ≤ 5, name ≤ 10, …).
+  Delivered messages are kept in ``subscribe_messages``. Failures are scripted either per
+  openid (``subscribe_openids[openid] = 43101``, every call) or for the next calls
+  whatever their openid (``fail_next_subscribes(n, how)``), where ``how`` is an errcode
+  or a fault.
 
-Every request is recorded (method, path, query, JSON body). Answers are scripted per
-code: a login code maps to an openid (``login_codes``), a phone code to a phone number
-(``phone_codes``); either may instead map to an errcode (an ``int``) or to a fault:
+Every request is recorded (method, path, query, JSON body, lower-cased headers). Answers
+are scripted per code: a login code maps to an openid (``login_codes``), a phone code to a
+phone number (``phone_codes``); either may instead map to an errcode (an ``int``) or to a fault:
 ``"slow"`` (sleep longer than any client timeout), ``"http500"``, ``"not_json"``.
 A login code that is not scripted gets a fresh openid derived from the code;
 an unscripted phone code gets 40029.
@@ -23,7 +31,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import parse_qs, urlsplit
@@ -36,7 +44,14 @@ ERRMSG = {
     40125: "invalid appsecret",
     40163: "code been used",
     45011: "api minute-quota reach limit mustslower retry next minute",
+    43101: "user refuse to accept the msg",
+    47003: "argument invalid! data.thing1.value invalid",
+    40037: "invalid template_id",
 }
+
+# WeChat's limits on subscribe message values, by the key's type prefix (thing1 → thing).
+SUBSCRIBE_VALUE_LIMITS = {"thing": 20, "phrase": 5, "name": 10, "character_string": 32, "number": 32,
+                          "letter": 32, "symbol": 5, "amount": 10, "phone_number": 17, "car_number": 8}
 
 FAULTS = ("slow", "http500", "not_json")
 
@@ -47,6 +62,7 @@ class Recorded:
     path: str
     query: dict[str, str]
     body: dict | None
+    headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class WeChatStandIn:
@@ -59,6 +75,9 @@ class WeChatStandIn:
         self.gates: dict[str, threading.Barrier] = {}
         self.requests: list[Recorded] = []
         self.token_lifetime = 7200
+        self.subscribe_openids: dict[str, str | int] = {}
+        self.subscribe_script: list[str | int] = []
+        self.subscribe_messages: list[dict] = []
         self._lock = threading.Lock()
         self._serial = itertools.count(1)
         self._valid_tokens: set[str] = set()
@@ -109,6 +128,11 @@ class WeChatStandIn:
             self.gates[code] = barrier
         return barrier
 
+    def fail_next_subscribes(self, n: int, how: str | int) -> None:
+        """The next `n` subscribe sends (any openid) answer `how`: an errcode or a fault."""
+        with self._lock:
+            self.subscribe_script.extend([how] * n)
+
     @property
     def current_token(self) -> str | None:
         return self._current_token
@@ -131,6 +155,8 @@ class WeChatStandIn:
             return self._stable_token(body or {})
         if method == "POST" and path == "/wxa/business/getuserphonenumber":
             return self._phone_number(query, body or {})
+        if method == "POST" and path == "/cgi-bin/message/subscribe/send":
+            return self._subscribe_send(query, body or {})
         return 404, {"errcode": 404, "errmsg": "no such api in the stand-in"}
 
     def _jscode2session(self, q: dict[str, str]):
@@ -188,6 +214,34 @@ class WeChatStandIn:
             },
         }
 
+    def _subscribe_send(self, q: dict[str, str], body: dict):
+        with self._lock:
+            if q.get("access_token") not in self._valid_tokens:
+                return 200, self._error(40001)
+            script = self.subscribe_script.pop(0) if self.subscribe_script else None
+            if script is None:
+                script = self.subscribe_openids.get(body.get("touser", ""))
+        if isinstance(script, int):
+            return 200, self._error(script)
+        if script in FAULTS:
+            return 200, script
+        if not body.get("touser"):
+            return 200, self._error(40003)
+        if not body.get("template_id"):
+            return 200, self._error(40037)
+        data = body.get("data")
+        if not isinstance(data, dict) or not data:
+            return 200, self._error(47003)
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            limit = SUBSCRIBE_VALUE_LIMITS.get(key.rstrip("0123456789"))
+            if not isinstance(value, str) or (limit is not None and len(value) > limit):
+                return 200, {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value invalid"}
+        with self._lock:
+            self.subscribe_messages.append(body)
+            msgid = next(self._serial)
+        return 200, {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
     @staticmethod
     def _error(errcode: int) -> dict:
         return {"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")}
@@ -218,7 +272,8 @@ class WeChatStandIn:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = {"_unparsed": raw.decode("utf-8", "replace")}
-                standin._record(Recorded(method, parts.path, query, body))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                standin._record(Recorded(method, parts.path, query, body, headers))
                 status, payload = standin._answer(method, parts.path, query, body)
                 if payload == "slow":
                     standin._stopping.wait(standin.slow_seconds)
