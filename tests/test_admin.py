@@ -49,7 +49,8 @@ def new_staff(client, world, **fields) -> dict:
 
 def test_get_town(client, world):
     town = ok(client.get("/admin/town", headers=world.auth("admin")))
-    assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai"}
+    assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai",
+                    "public_board_enabled": False}
     other = ok(client.get("/admin/town", headers=world.auth("admin2")))
     assert other["id"] == world["town2"] and other["name"] == "邻镇"
 
@@ -57,7 +58,7 @@ def test_get_town(client, world):
 def test_patch_town(client, world):
     admin = world.auth("admin")
     town = ok(client.patch("/admin/town", json={"name": "新名镇", "timezone": "Asia/Urumqi"}, headers=admin))
-    assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi"}
+    assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False}
     assert ok(client.get("/admin/town", headers=admin)) == town
     # Only the admin's own town changes.
     assert ok(client.get("/admin/town", headers=world.auth("admin2")))["name"] == "邻镇"

@@ -24,6 +24,7 @@ RobotKey = Annotated[
 class TownUpdate(Patch):
     name: Name | None = None
     timezone: str | None = None
+    public_board_enabled: bool | None = Field(None, description="Show completed work on the public 晒单 board.")
 
     @field_validator("timezone")
     @classmethod
@@ -40,6 +41,7 @@ class TownView(BaseModel):
     id: int
     name: str
     timezone: str
+    public_board_enabled: bool
 
 
 class BranchCreate(Strict):
