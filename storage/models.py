@@ -23,6 +23,10 @@ class Town(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     # The public 晒单 board: completed work, anonymised, readable without sign-in.
     public_board_enabled: bool = False
+    # 党员积分 rules of the town: configuration, not code.
+    points_completed: int = 10
+    points_five_star: int = 5
+    points_overdue: int = -5
     created_at: datetime = _ts()
 
 

@@ -21,3 +21,18 @@ def insert_once(db: Session, model, values: dict[str, Any], unique: tuple[str, .
         insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique)).returning(model.id)
     )
     return db.execute(statement).scalar_one_or_none()
+
+
+def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...]) -> None:
+    """Add `amounts` to the row with `key`, creating it at zero first if it is missing.
+
+    One statement on both databases; concurrent writers queue on the row, none is lost.
+    """
+    dialect = db.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(**key, **amounts)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(unique),
+        set_={name: getattr(model.__table__.c, name) + getattr(statement.excluded, name) for name in amounts},
+    )
+    db.execute(statement)

@@ -50,7 +50,8 @@ def new_staff(client, world, **fields) -> dict:
 def test_get_town(client, world):
     town = ok(client.get("/admin/town", headers=world.auth("admin")))
     assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai",
-                    "public_board_enabled": False}
+                    "public_board_enabled": False,
+                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5}
     other = ok(client.get("/admin/town", headers=world.auth("admin2")))
     assert other["id"] == world["town2"] and other["name"] == "邻镇"
 
@@ -58,7 +59,8 @@ def test_get_town(client, world):
 def test_patch_town(client, world):
     admin = world.auth("admin")
     town = ok(client.patch("/admin/town", json={"name": "新名镇", "timezone": "Asia/Urumqi"}, headers=admin))
-    assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False}
+    assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False,
+                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5}
     assert ok(client.get("/admin/town", headers=admin)) == town
     # Only the admin's own town changes.
     assert ok(client.get("/admin/town", headers=world.auth("admin2")))["name"] == "邻镇"

@@ -25,6 +25,9 @@ class TownUpdate(Patch):
     name: Name | None = None
     timezone: str | None = None
     public_board_enabled: bool | None = Field(None, description="Show completed work on the public 晒单 board.")
+    points_completed: int | None = Field(None, ge=-100, le=100, description="党员积分 for a completed order.")
+    points_five_star: int | None = Field(None, ge=-100, le=100, description="Extra points for a 5-star rating.")
+    points_overdue: int | None = Field(None, ge=-100, le=100, description="Points for completing late (negative).")
 
     @field_validator("timezone")
     @classmethod
@@ -42,6 +45,9 @@ class TownView(BaseModel):
     name: str
     timezone: str
     public_board_enabled: bool
+    points_completed: int
+    points_five_star: int
+    points_overdue: int
 
 
 class BranchCreate(Strict):

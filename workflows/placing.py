@@ -16,6 +16,7 @@ from domain.roles import Role
 from domain.states import Urgency
 from domain.transitions import Action, plan
 from storage.models import Category, Grid, Order, OrderEvent, Resident
+from workflows.aggregates import record_move
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
@@ -122,6 +123,7 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
     )
     db.add(event)
     db.flush()
+    record_move(db, order, None, Action.SUBMIT, now)
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
     write_outbox(db, order, event, notices, None, now)
     db.flush()

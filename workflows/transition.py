@@ -17,6 +17,7 @@ from domain.roles import Role
 from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan, roles_for
 from storage.models import Category, Order, OrderEvent, OutboxMessage
+from workflows.aggregates import Snapshot, record_move
 from workflows.principal import Principal
 
 
@@ -103,6 +104,7 @@ def move(
     category = db.get(Category, order.category_id)
     assert category is not None
     previous_assignee = order.assignee_id
+    before = Snapshot.of(order)
     values: dict[str, Any] = dict(changes or {})
     values.update(
         state=transition.target.value,
@@ -135,6 +137,7 @@ def move(
     )
     db.add(event)
     db.flush()
+    record_move(db, order, before, transition.action, now, stars=(data or {}).get("stars"))
     notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
     write_outbox(db, order, event, notices + extra_notices, previous_assignee, now)
     return event

@@ -1,0 +1,90 @@
+"""The numbers the dashboards show: the three rates, stage-time histograms, member points."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from domain.deadlines import Stage
+from domain.transitions import Action
+
+# Upper bounds (seconds) of the stage-time histogram: 1 minute to 60 days, each 1.5× the last.
+BUCKET_BOUNDS: tuple[int, ...] = tuple(int(60 * 1.5**i) for i in range(26))
+
+
+def bucket_of(seconds: float) -> int:
+    """The histogram bucket of a duration; the last bucket holds everything longer."""
+    return min(bisect.bisect_left(BUCKET_BOUNDS, max(seconds, 0)), len(BUCKET_BOUNDS))
+
+
+def percentile(buckets: dict[int, int], fraction: float) -> float | None:
+    """The `fraction` quantile of a histogram, interpolated inside its bucket."""
+    total = sum(buckets.values())
+    if total == 0:
+        return None
+    rank = fraction * total
+    seen = 0
+    for bucket in sorted(buckets):
+        n = buckets[bucket]
+        if seen + n >= rank:
+            low = BUCKET_BOUNDS[bucket - 1] if bucket > 0 else 0
+            high = BUCKET_BOUNDS[bucket] if bucket < len(BUCKET_BOUNDS) else low * 1.5
+            return low + (high - low) * ((rank - seen) / n)
+        seen += n
+    return float(BUCKET_BOUNDS[-1])
+
+
+# A stage's time is measured only when the stage is done by its own move: a claim ends
+# the claim stage, a cancel does not; any rating (or the default one) ends the rating stage.
+STAGE_DONE_BY: dict[Stage, frozenset[Action]] = {
+    Stage.CLAIM: frozenset({Action.CLAIM}),
+    Stage.DISPATCH: frozenset({Action.DISPATCH}),
+    Stage.ACCEPT: frozenset({Action.ACCEPT}),
+    Stage.COMPLETE: frozenset({Action.COMPLETE}),
+    Stage.RATE: frozenset({Action.RATE, Action.REOPEN, Action.AUTO_CLOSE}),
+}
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+@dataclass(frozen=True)
+class RateCounts:
+    submitted: int  # orders placed (every state)
+    claimed_in_time: int
+    closed: int
+    cancelled: int
+    ratings: int  # by residents or callback
+    ratings_good: int  # 4-5 stars
+    ratings_default: int  # closed at the deadline without a rating; counted apart
+
+    @property
+    def response(self) -> float | None:
+        """响应率: claimed within the claim limit / placed."""
+        return ratio(self.claimed_in_time, self.submitted)
+
+    @property
+    def resolution(self) -> float | None:
+        """解决率 (办结率): closed / placed, cancelled ones left out."""
+        return ratio(self.closed, self.submitted - self.cancelled)
+
+    @property
+    def satisfaction(self) -> float | None:
+        """满意率: 4-5 star ratings / all ratings; default ratings are not in it."""
+        return ratio(self.ratings_good, self.ratings)
+
+
+@dataclass(frozen=True)
+class PointRules:
+    """党员积分; the numbers are settings, not code."""
+
+    completed: int = 10
+    five_star: int = 5
+    overdue_completion: int = -5
+
+    def for_completion(self, overdue: bool) -> int:
+        return self.completed + (self.overdue_completion if overdue else 0)
+
+    def for_rating(self, stars: int | None) -> int:
+        return self.five_star if stars == 5 else 0

@@ -1,0 +1,344 @@
+"""The numbers of a period and a scope, read from the aggregates the moves keep."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from domain.deadlines import STAGE_OF_STATE, Stage
+from domain.errors import NotFound, NotPermitted, RuleViolation
+from domain.roles import Role
+from domain.states import OrderState
+from domain.stats import RateCounts, percentile
+from storage.models import Category, Grid, MemberPoints, Order, OrderEvent, Staff, StatsCount, StatsStageTime, Town
+from workflows.principal import Principal
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    date_from: date | None = None
+    date_to: date | None = None
+    branch_id: int | None = None
+    grid_id: int | None = None
+    category_id: int | None = None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A query made safe: the caller's town, the period resolved, a secretary kept to the branch."""
+
+    town_id: int
+    timezone: str
+    date_from: date
+    date_to: date
+    branch_id: int | None
+    grid_id: int | None
+    category_id: int | None
+    member_id: int | None
+
+
+class Rates(BaseModel):
+    response: float | None
+    resolution: float | None
+    satisfaction: float | None
+
+
+class StageTime(BaseModel):
+    count: int
+    avg_seconds: float | None
+    p90_seconds: float | None
+
+
+class OverdueNow(BaseModel):
+    total: int
+    by_stage: dict[str, int]
+
+
+class Overview(BaseModel):
+    town_id: int
+    timezone: str
+    date_from: date
+    date_to: date
+    scope: dict[str, int | None]
+    submitted: int
+    by_state: dict[str, int]
+    labels: dict[str, str]
+    rates: Rates
+    rate_counts: dict[str, int]
+    overdue_now: OverdueNow
+    stage_times: dict[str, StageTime]
+
+
+class Day(BaseModel):
+    date: date
+    submitted: int
+    closed: int
+    claimed_in_time: int
+    ratings: int
+    ratings_good: int
+
+
+class Daily(BaseModel):
+    town_id: int
+    date_from: date
+    date_to: date
+    days: list[Day]
+
+
+class GridRank(BaseModel):
+    grid_id: int
+    grid_name: str
+    branch_id: int
+    submitted: int
+    rates: Rates
+
+
+class GridRanking(BaseModel):
+    items: list[GridRank]
+
+
+class Leader(BaseModel):
+    member_id: int
+    name: str
+    branch_id: int
+    points: int
+    completed: int
+    five_star: int
+    overdue: int
+
+
+class Leaderboard(BaseModel):
+    items: list[Leader]
+
+
+class OverdueOrder(BaseModel):
+    order_id: int
+    category: str
+    grid_name: str
+    stage: str
+    state_label: str
+    overdue_seconds: int
+
+
+class OverdueList(BaseModel):
+    items: list[OverdueOrder]
+
+
+def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Scope:
+    if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD, Role.SECRETARY) or actor.town_id is None:
+        raise NotPermitted("the numbers are for town admins, branch secretaries and dashboards")
+    town = db.get(Town, actor.town_id)
+    if town is None:
+        raise NotFound("town not found")
+    branch_id = query.branch_id
+    if actor.role == Role.SECRETARY:
+        if branch_id not in (None, actor.branch_id):
+            raise NotFound(f"branch {branch_id} not found")
+        branch_id = actor.branch_id
+    today = now.astimezone(ZoneInfo(town.timezone)).date()
+    date_to = query.date_to or today
+    date_from = query.date_from or date_to - timedelta(days=29)
+    if date_from > date_to:
+        raise RuleViolation("date_from is after date_to")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise RuleViolation(f"a period is at most {MAX_DAYS} days")
+    if query.grid_id is not None:
+        grid = db.get(Grid, query.grid_id)
+        if grid is None or grid.town_id != town.id or (branch_id and grid.branch_id != branch_id):
+            raise NotFound(f"grid {query.grid_id} not found")
+    return Scope(town.id, town.timezone, date_from, date_to, branch_id, query.grid_id, query.category_id,
+                 query.member_id)
+
+
+def data_version(db: Session) -> int:
+    """Changes with every move anywhere: what the ETag of every stats answer rests on."""
+    return db.exec(select(func.max(OrderEvent.id))).one() or 0
+
+
+def _cells(model, scope: Scope) -> list:
+    where = [model.town_id == scope.town_id, col(model.day) >= scope.date_from, col(model.day) <= scope.date_to]
+    if scope.member_id is not None:
+        where.append(model.member_id == scope.member_id)
+    else:
+        where.append(model.member_id == 0)
+        if scope.grid_id is not None:
+            where.append(model.grid_id == scope.grid_id)
+        if scope.category_id is not None:
+            where.append(model.category_id == scope.category_id)
+    if scope.branch_id is not None:
+        where.append(model.branch_id == scope.branch_id)
+    return where
+
+
+def _metrics(db: Session, scope: Scope) -> dict[str, int]:
+    rows = db.exec(
+        select(StatsCount.metric, func.sum(StatsCount.n)).where(*_cells(StatsCount, scope))
+        .group_by(col(StatsCount.metric))
+    ).all()
+    return {metric: int(n or 0) for metric, n in rows}
+
+
+def _rate_counts(metrics: dict[str, int]) -> RateCounts:
+    states = {s.value: metrics.get(f"state:{s.value}", 0) for s in OrderState}
+    return RateCounts(
+        submitted=sum(states.values()), claimed_in_time=metrics.get("claimed_in_time", 0),
+        closed=states["closed"], cancelled=states["cancelled"], ratings=metrics.get("ratings", 0),
+        ratings_good=metrics.get("ratings_good", 0), ratings_default=metrics.get("ratings_default", 0),
+    )
+
+
+def _rates(counts: RateCounts) -> Rates:
+    return Rates(response=counts.response, resolution=counts.resolution, satisfaction=counts.satisfaction)
+
+
+def overview(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Overview:
+    scope = resolve_scope(db, actor, query, now)
+    metrics = _metrics(db, scope)
+    counts = _rate_counts(metrics)
+    return Overview(
+        town_id=scope.town_id, timezone=scope.timezone, date_from=scope.date_from, date_to=scope.date_to,
+        scope={"branch_id": scope.branch_id, "grid_id": scope.grid_id, "category_id": scope.category_id,
+               "member_id": scope.member_id},
+        submitted=counts.submitted,
+        by_state={s.value: metrics.get(f"state:{s.value}", 0) for s in OrderState},
+        labels={s.value: s.label for s in OrderState},
+        rates=_rates(counts),
+        rate_counts={"claimed_in_time": counts.claimed_in_time, "closed": counts.closed,
+                     "cancelled": counts.cancelled, "ratings": counts.ratings,
+                     "ratings_good": counts.ratings_good, "ratings_default": counts.ratings_default},
+        overdue_now=_overdue_now(db, scope, now),
+        stage_times=_stage_times(db, scope),
+    )
+
+
+def _overdue_now(db: Session, scope: Scope, now: datetime) -> OverdueNow:
+    where = [Order.town_id == scope.town_id, col(Order.stage_deadline) < now]
+    where += _order_filters(scope)
+    rows = db.exec(select(Order.state, func.count()).where(*where).group_by(col(Order.state))).all()
+    by_stage = {stage.value: 0 for stage in Stage}
+    for state, n in rows:
+        stage = STAGE_OF_STATE.get(OrderState(state))
+        if stage:
+            by_stage[stage.value] += n
+    return OverdueNow(total=sum(by_stage.values()), by_stage=by_stage)
+
+
+def _order_filters(scope: Scope) -> list:
+    where = []
+    for column, value in ((Order.branch_id, scope.branch_id), (Order.grid_id, scope.grid_id),
+                          (Order.category_id, scope.category_id), (Order.assignee_id, scope.member_id)):
+        if value is not None:
+            where.append(column == value)
+    return where
+
+
+def _stage_times(db: Session, scope: Scope) -> dict[str, StageTime]:
+    rows = db.exec(
+        select(StatsStageTime.stage, StatsStageTime.bucket, func.sum(StatsStageTime.n),
+               func.sum(StatsStageTime.seconds_sum))
+        .where(*_cells(StatsStageTime, scope))
+        .group_by(col(StatsStageTime.stage), col(StatsStageTime.bucket))
+    ).all()
+    buckets: dict[str, dict[int, int]] = defaultdict(dict)
+    seconds: dict[str, int] = defaultdict(int)
+    for stage, bucket, n, total in rows:
+        buckets[stage][bucket] = int(n)
+        seconds[stage] += int(total)
+    times = {}
+    for stage in Stage:
+        count = sum(buckets[stage.value].values())
+        times[stage.value] = StageTime(
+            count=count,
+            avg_seconds=seconds[stage.value] / count if count else None,
+            p90_seconds=percentile(buckets[stage.value], 0.9),
+        )
+    return times
+
+
+def daily(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Daily:
+    scope = resolve_scope(db, actor, query, now)
+    rows = db.exec(
+        select(StatsCount.day, StatsCount.metric, func.sum(StatsCount.n)).where(*_cells(StatsCount, scope))
+        .group_by(col(StatsCount.day), col(StatsCount.metric))
+    ).all()
+    per_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for day, metric, n in rows:
+        per_day[day][metric] = int(n or 0)
+    days = []
+    for offset in range((scope.date_to - scope.date_from).days + 1):
+        day = scope.date_from + timedelta(days=offset)
+        counts = _rate_counts(per_day.get(day, {}))
+        days.append(Day(date=day, submitted=counts.submitted, closed=counts.closed,
+                        claimed_in_time=counts.claimed_in_time, ratings=counts.ratings,
+                        ratings_good=counts.ratings_good))
+    return Daily(town_id=scope.town_id, date_from=scope.date_from, date_to=scope.date_to, days=days)
+
+
+def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> GridRanking:
+    scope = resolve_scope(db, actor, query, now)
+    rows = db.exec(
+        select(StatsCount.grid_id, StatsCount.metric, func.sum(StatsCount.n)).where(*_cells(StatsCount, scope))
+        .group_by(col(StatsCount.grid_id), col(StatsCount.metric))
+    ).all()
+    per_grid: dict[int, dict[str, int]] = defaultdict(dict)
+    for grid_id, metric, n in rows:
+        per_grid[grid_id][metric] = int(n or 0)
+    grids = db.exec(select(Grid).where(Grid.town_id == scope.town_id, *(
+        [Grid.branch_id == scope.branch_id] if scope.branch_id else []))).all()
+    ranked = []
+    for grid in grids:
+        counts = _rate_counts(per_grid.get(grid.id, {}))
+        ranked.append(GridRank(grid_id=grid.id, grid_name=grid.name, branch_id=grid.branch_id,
+                               submitted=counts.submitted, rates=_rates(counts)))
+
+    def key(item: GridRank):
+        r = item.rates
+        return tuple(-(v if v is not None else -1) for v in (r.resolution, r.satisfaction, r.response)) + (item.grid_id,)
+
+    return GridRanking(items=sorted(ranked, key=key))
+
+
+def leaderboard(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 50) -> Leaderboard:
+    scope = resolve_scope(db, actor, query, now)
+    where = [MemberPoints.town_id == scope.town_id, col(MemberPoints.day) >= scope.date_from,
+             col(MemberPoints.day) <= scope.date_to]
+    if scope.branch_id is not None:
+        where.append(MemberPoints.branch_id == scope.branch_id)
+    points = func.sum(MemberPoints.points)
+    rows = db.exec(
+        select(MemberPoints.member_id, Staff.name, Staff.branch_id, points, func.sum(MemberPoints.completed),
+               func.sum(MemberPoints.five_star), func.sum(MemberPoints.overdue))
+        .join(Staff, col(Staff.id) == MemberPoints.member_id)
+        .where(*where)
+        .group_by(col(MemberPoints.member_id), col(Staff.name), col(Staff.branch_id))
+        .order_by(points.desc(), col(MemberPoints.member_id)).limit(limit)
+    ).all()
+    return Leaderboard(items=[
+        Leader(member_id=m, name=name, branch_id=b, points=int(p), completed=int(c), five_star=int(f), overdue=int(o))
+        for m, name, b, p, c, f, o in rows
+    ])
+
+
+def overdue_orders(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 20) -> OverdueList:
+    """The most overdue open orders, without anything about the resident."""
+    scope = resolve_scope(db, actor, query, now)
+    rows = db.exec(
+        select(Order.id, Order.state, Order.stage_deadline, Category.name, Grid.name)
+        .join(Category, col(Category.id) == Order.category_id).join(Grid, col(Grid.id) == Order.grid_id)
+        .where(Order.town_id == scope.town_id, col(Order.stage_deadline) < now, *_order_filters(scope))
+        .order_by(col(Order.stage_deadline)).limit(limit)
+    ).all()
+    return OverdueList(items=[
+        OverdueOrder(order_id=i, category=c, grid_name=g, stage=STAGE_OF_STATE[OrderState(s)].value,
+                     state_label=OrderState(s).label, overdue_seconds=int((now - d).total_seconds()))
+        for i, s, d, c, g in rows
+    ])
