@@ -17,8 +17,12 @@ def bucket_of(seconds: float) -> int:
     return min(bisect.bisect_left(BUCKET_BOUNDS, max(seconds, 0)), len(BUCKET_BOUNDS))
 
 
-def percentile(buckets: dict[int, int], fraction: float) -> float | None:
-    """The `fraction` quantile of a histogram, interpolated inside its bucket."""
+def percentile(buckets: dict[int, int], fraction: float, sums: dict[int, int] | None = None) -> float | None:
+    """The `fraction` quantile of a histogram, interpolated inside its bucket.
+
+    With each bucket's total seconds, the values are taken as spread evenly around the
+    bucket's mean rather than over the whole bucket (all zeros give 0, not 54 s).
+    """
     total = sum(buckets.values())
     if total == 0:
         return None
@@ -26,9 +30,12 @@ def percentile(buckets: dict[int, int], fraction: float) -> float | None:
     seen = 0
     for bucket in sorted(buckets):
         n = buckets[bucket]
-        if seen + n >= rank:
+        if n and seen + n >= rank:
             low = BUCKET_BOUNDS[bucket - 1] if bucket > 0 else 0
             high = BUCKET_BOUNDS[bucket] if bucket < len(BUCKET_BOUNDS) else low * 1.5
+            if sums is not None and bucket in sums:
+                mean = sums[bucket] / n
+                low, high = (low, min(high, 2 * mean - low)) if mean <= (low + high) / 2 else (max(low, 2 * mean - high), high)
             return low + (high - low) * ((rank - seen) / n)
         seen += n
     return float(BUCKET_BOUNDS[-1])

@@ -150,3 +150,18 @@ def test_each_move_tells_someone():
     for transition in TRANSITIONS:
         assert audiences(transition.source, transition.action), transition
     assert audiences(S.CLAIMED, A.DISPATCH) == (Audience.ASSIGNEE, Audience.RESIDENT)
+
+
+def test_percentile_of_a_histogram():
+    from domain.stats import bucket_of, percentile
+
+    assert percentile({}, 0.9) is None
+    zeros = {bucket_of(0): 10}
+    assert percentile(zeros, 0.9, {bucket_of(0): 0}) == 0
+    # 100 durations of 1..100 minutes: the 90th is near 90 minutes.
+    buckets, sums = {}, {}
+    for minutes in range(1, 101):
+        b = bucket_of(minutes * 60)
+        buckets[b] = buckets.get(b, 0) + 1
+        sums[b] = sums.get(b, 0) + minutes * 60
+    assert 80 * 60 <= percentile(buckets, 0.9, sums) <= 100 * 60

@@ -249,17 +249,17 @@ def _stage_times(db: Session, scope: Scope) -> dict[str, StageTime]:
         .group_by(col(StatsStageTime.stage), col(StatsStageTime.bucket))
     ).all()
     buckets: dict[str, dict[int, int]] = defaultdict(dict)
-    seconds: dict[str, int] = defaultdict(int)
+    sums: dict[str, dict[int, int]] = defaultdict(dict)
     for stage, bucket, n, total in rows:
         buckets[stage][bucket] = int(n)
-        seconds[stage] += int(total)
+        sums[stage][bucket] = int(total)
     times = {}
     for stage in Stage:
         count = sum(buckets[stage.value].values())
         times[stage.value] = StageTime(
             count=count,
-            avg_seconds=seconds[stage.value] / count if count else None,
-            p90_seconds=percentile(buckets[stage.value], 0.9),
+            avg_seconds=sum(sums[stage.value].values()) / count if count else None,
+            p90_seconds=percentile(buckets[stage.value], 0.9, sums[stage.value]),
         )
     return times
 
