@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.limits import BodyLimit
 from api.problems import install_problem_handlers
-from api.routes import admin, auth, branch, inbox, me, notifications_admin, orders, photos, public, stats
+from api.routes import admin, auth, board, branch, dashboard, inbox, me, notifications_admin, office, orders, photos, public, stats
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
 from wudan import __version__
@@ -78,7 +78,7 @@ def create_app(
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    for module in (auth, me, inbox, public, orders, photos, branch, admin, notifications_admin, stats):
+    for module in (auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])

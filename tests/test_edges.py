@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
 
-from storage.models import Branch, Grid, Order
+from storage.models import Grid
 from tests.helpers import act, get, place, to_state, upload
 
 BIG = 2**31

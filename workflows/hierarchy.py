@@ -197,6 +197,8 @@ def create_staff(db: Session, actor: Principal, body: StaffCreate, *, now: datet
 @use_case
 def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate) -> Staff:
     town_id = require_admin(actor)
+    # Hashed before the first query: on SQLite the write lock is not held while argon2 runs.
+    new_hash = hash_password(body.password) if body.password is not None else None
     staff = get_in_town(db, Staff, staff_id, town_id)
     if staff.id == actor.id and body.active is False:
         raise RuleViolation("an admin may not disable their own account")
@@ -206,8 +208,8 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     grid_ids = body.grid_ids if body.grid_ids is not None else staff_grid_ids(db, [staff.id])[staff.id]
     with db.no_autoflush:  # a taken phone surfaces in _save as a 409, not in a lookup as a 500
         _apply(staff, body, skip=("password", "grid_ids"))
-        if body.password is not None:
-            staff.password_hash = hash_password(body.password)
+        if new_hash is not None:
+            staff.password_hash = new_hash
         _check_placement(db, staff, grid_ids, town_id)
     _save(db, staff)
     if body.grid_ids is not None:

@@ -1,0 +1,48 @@
+"""The public 晒单 board and its evidence photos: no sign-in, only where the town turned it on."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from api.deps import AppSettings, Db, Paging, PathId, QueryId
+from api.problems import problem_responses
+from domain.errors import NotFound
+from workflows import board
+from workflows.board import BoardItem
+from workflows.paging import Page
+from workflows.photos import photo_path
+
+log = logging.getLogger("wudan.photos")
+router = APIRouter(prefix="/public", tags=["public"])
+
+
+@router.get("/towns/{town_id}/board", responses=problem_responses(404, 422))
+def town_board(
+    town_id: PathId, db: Db, page: Paging, grid_id: QueryId = None, branch_id: QueryId = None
+) -> Page[BoardItem]:
+    """党员晒单: the town's completed and closed orders, newest completion first, anonymised."""
+    return board.town_board(db, town_id, page, grid_id=grid_id, branch_id=branch_id)
+
+
+@router.get(
+    "/photos/{photo_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+               **problem_responses(404)},
+)
+def board_photo(photo_id: str, db: Db, settings: AppSettings) -> FileResponse:
+    """An evidence photo of an order on a public board; any other photo is not found."""
+    photo = board.load_board_photo(db, photo_id)
+    path = photo_path(settings.photo_dir, photo.id)
+    if not path.is_file():
+        log.error("photo %s is in the database but not in %s", photo.id, settings.photo_dir)
+        raise NotFound("the photo file is missing")
+    # Short-lived in shared caches: turning the board off should take effect soon.
+    return FileResponse(
+        path,
+        media_type=photo.content_type,
+        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )

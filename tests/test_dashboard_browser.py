@@ -1,0 +1,225 @@
+"""The wall dashboard (/dashboard) in headless Chromium, against the real app on a loopback socket.
+
+Needs Debian's `chromium` and `chromium-driver` (apt-get install chromium chromium-driver)
+and selenium (the `test` extras); without them the module is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import act, place, to_state
+from tests.live_server import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOT = Path("/tmp/dashboard.png")
+
+if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+    pytest.skip(
+        f"the dashboard browser test needs {CHROMIUM} and {CHROMEDRIVER}: "
+        "apt-get install chromium chromium-driver",
+        allow_module_level=True,
+    )
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[test]'")
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--window-size=1920,1080",
+)
+# Resident-visible text an admin could type; the page must show it, never run it.
+MARKUP_GRID = '<img src=x onerror="window.__xss=1">第一网格'
+MARKUP_MEMBER = "<b onclick=x>王建国</b>"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory(prefix="wudan-chromium-")
+    options.add_argument(f"--user-data-dir={profile.name}")
+    # The network log shows what the page sent and got: If-None-Match, 304.
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        profile.cleanup()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The module's Chromium, left on a blank page with empty logs after each test."""
+    yield chromium
+    chromium.get("about:blank")
+    chromium.get_log("performance")
+    chromium.get_log("browser")
+
+
+@pytest.fixture
+def live(app):
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        yield base, http
+
+
+def percent(rate: float | None) -> str:
+    """What the page shows for a rate: JavaScript's toFixed(1) rounds a tie up, Python's format to even."""
+    if rate is None:
+        return "—"
+    return f"{Decimal(rate * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def text(driver, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def wait_for(driver, condition, message: str, timeout: float = 10):
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: condition(d), message)
+
+
+def overview(http, token: str) -> dict:
+    r = http.get("/stats/overview", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def shown_numbers(driver) -> dict[str, str]:
+    return {key: text(driver, key) for key in
+            ("rate-response", "rate-resolution", "rate-satisfaction", "overdue-total", "submitted")}
+
+
+def expected_numbers(data: dict) -> dict[str, str]:
+    return {
+        "rate-response": percent(data["rates"]["response"]),
+        "rate-resolution": percent(data["rates"]["resolution"]),
+        "rate-satisfaction": percent(data["rates"]["satisfaction"]),
+        "overdue-total": str(data["overdue_now"]["total"]),
+        "submitted": str(data["submitted"]),
+    }
+
+
+def stats_traffic(driver, base: str) -> list[tuple[str, dict, int | None]]:
+    """(url, request headers, status) of each request to base/stats/ since the last call."""
+    sent, status = {}, {}
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent" and params["request"]["url"].startswith(f"{base}/stats/"):
+            sent[params["requestId"]] = (params["request"]["url"], params["request"]["headers"])
+        elif message["method"] == "Network.responseReceived" and params["response"]["url"].startswith(f"{base}/stats/"):
+            status[params["requestId"]] = params["response"]["status"]
+    return [(url, headers, status.get(rid)) for rid, (url, headers) in sent.items()]
+
+
+def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, world, clock):
+    base, http = live
+    admin = world.auth("admin")
+    r = http.post("/admin/dashboard-tokens", headers=admin)
+    assert r.status_code == 201, r.text
+    token = r.json()["access_token"]
+    assert http.patch(f"/admin/grids/{world['gridA1']}", json={"name": MARKUP_GRID}, headers=admin).status_code == 200
+    assert http.patch(f"/admin/staff/{world['memberA1']}", json={"name": MARKUP_MEMBER},
+                      headers=admin).status_code == 200
+
+    # Closed with five stars, completed and waiting for a rating, cancelled, and one left unclaimed.
+    closed = place(http, world)["id"]
+    to_state(http, world, closed, "completed")
+    act(http, world, "res1", closed, "rate", {"stars": 5})
+    waiting = place(http, world)["id"]
+    to_state(http, world, waiting, "completed")
+    act(http, world, "res2", place(http, world, who="res2")["id"], "cancel", {})
+    unclaimed = place(http, world, who="res2")["id"]
+    clock.advance(hours=3)  # the unclaimed order is past its 2-hour claim limit
+
+    before = overview(http, token)
+    assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
+
+    browser.get(f"{base}/dashboard#token={token}&interval=1")
+    wait_for(browser, lambda d: d.execute_script("return document.body.dataset.ready") == "true",
+             "the dashboard did not finish its first load")
+    assert "token=" not in browser.current_url, "the token is taken out of the address bar"
+    assert browser.execute_script("return sessionStorage.getItem('wudan.dashboard.token')") == token
+    wait_for(browser, lambda d: shown_numbers(d) == expected_numbers(before),
+             f"the page does not show the API's numbers {expected_numbers(before)}")
+    first_load = browser.execute_script("window.__sameDocument = true; return window.wudanDashboard.id")
+
+    # The other sections as the API answers them.
+    grids = http.get("/stats/grids", headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#grids tr")
+    assert [row.find_elements(By.TAG_NAME, "td")[1].text for row in rows] == [g["grid_name"] for g in grids]
+    assert MARKUP_GRID in [g["grid_name"] for g in grids], "markup is shown as text"
+    leaders = http.get("/stats/leaderboard", headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    names = [row.find_elements(By.TAG_NAME, "td")[1].text
+             for row in browser.find_elements(By.CSS_SELECTOR, "#leaderboard tr")]
+    assert names == [m["name"] for m in leaders] and MARKUP_MEMBER in names
+    overdue = http.get("/stats/overdue?limit=20", headers={"Authorization": f"Bearer {token}"}).json()["items"]
+    assert f"#{unclaimed}" in [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#overdue tr td:first-child")]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#overdue tr")) == len(overdue)
+    assert browser.find_elements(By.CSS_SELECTOR, "#trend svg polyline"), "the daily trend is drawn"
+    assert browser.execute_script("return window.__xss") is None
+    assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
+
+    # Polls repeat with the ETag and get 304 while nothing changes.
+    traffic = stats_traffic(browser, base)
+    wait_for(browser, lambda d: traffic.extend(stats_traffic(d, base)) or any(s == 304 for _, _, s in traffic),
+             "no poll was answered 304")
+    polled = [(h, s) for url, h, s in traffic if "/stats/overview" in url]
+    assert all(h.get("Authorization") == f"Bearer {token}" for h, _ in polled)
+    assert any("If-None-Match" in h and s == 304 for h, s in polled)
+
+    # The resident rates the waiting order with three stars: it closes, satisfaction falls to 1/2.
+    act(http, world, "res1", waiting, "rate", {"stars": 3})
+    after = overview(http, token)
+    assert after["rates"]["satisfaction"] == 0.5 and after["rates"] != before["rates"]
+    wait_for(browser, lambda d: shown_numbers(d) == expected_numbers(after),
+             f"the page did not update to {expected_numbers(after)}", timeout=8)
+    assert browser.execute_script("return window.__sameDocument === true && window.wudanDashboard.id") == first_load, \
+        "the page updated in place, without a reload"
+    assert browser.execute_script("return window.wudanDashboard.changes") >= 2
+    assert "数据更新于" in text(browser, "updated")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors
+
+    browser.save_screenshot(str(SCREENSHOT))
+
+
+def test_a_bad_token_asks_for_one_and_the_form_takes_it(browser, live, world):
+    base, http = live
+    token = http.post("/admin/dashboard-tokens", headers=world.auth("admin")).json()["access_token"]
+    browser.get(f"{base}/dashboard#token=not-a-token")
+    wait_for(browser, lambda d: d.find_element(By.ID, "signin").is_displayed(), "no sign-in form for a bad token")
+    assert "令牌" in text(browser, "signin-error")
+    assert not browser.find_element(By.ID, "board").is_displayed()
+
+    browser.find_element(By.ID, "token-input").send_keys(token)
+    browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+    expected = expected_numbers(overview(http, token))
+    wait_for(browser, lambda d: d.find_element(By.ID, "board").is_displayed() and shown_numbers(d) == expected,
+             "the form's token did not open the dashboard")
+    assert text(browser, "rate-satisfaction") == "—", "no ratings yet: a dash, not 0%"
+
+
+def test_the_page_and_its_assets_are_served_with_a_strict_policy(live):
+    _, http = live
+    page = http.get("/dashboard")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for name, kind in (("dashboard.js", "text/javascript"), ("dashboard.css", "text/css")):
+        asset = http.get(f"/dashboard/assets/{name}")
+        assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
+    for name in ("dashboard.html", "..%2F..%2Fapp.py", "x.js"):
+        assert http.get(f"/dashboard/assets/{name}").status_code == 404
+    script = http.get("/dashboard/assets/dashboard.js").text
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "document.write" not in script

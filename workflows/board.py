@@ -1,0 +1,169 @@
+"""The public 晒单 board: a town's finished work, anonymised, readable without sign-in.
+
+A party member showing the work is the point of 晒单, so the board names the member and
+shows the note and evidence photos; nothing about the resident is on it (no name,
+phone, address, location, description, rating comment or timeline). The town's admins
+turn it on (`public_board_enabled`); a town without it has no board at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from domain.errors import NotFound
+from domain.states import OrderState
+from domain.transitions import Action
+from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff, Town
+from workflows.paging import Page, PageRequest
+
+# Orders whose work is done: waiting for the resident's rating, or closed.
+BOARD_STATES = (OrderState.COMPLETED, OrderState.CLOSED)
+EVIDENCE = "evidence"
+
+
+class BoardGrid(BaseModel):
+    id: int
+    name: str
+
+
+class BoardPhoto(BaseModel):
+    id: str
+    url: str
+
+
+class BoardRating(BaseModel):
+    stars: int | None  # None for a default rating at the deadline
+    source: str  # resident | callback | default
+
+
+class BoardItem(BaseModel):
+    id: int
+    category: str
+    grid: BoardGrid
+    branch_id: int
+    state: str
+    state_label: str
+    completed_at: datetime | None
+    completion_note: str | None
+    member_name: str | None
+    photos: list[BoardPhoto]
+    rating: BoardRating | None
+
+
+def public_photo_url(photo_id: str) -> str:
+    return f"/public/photos/{photo_id}"
+
+
+def _board_town(db: Session, town_id: int) -> Town:
+    town = db.get(Town, town_id)
+    if town is None or not town.public_board_enabled:
+        # A town without the board and no town at all look the same.
+        raise NotFound(f"town {town_id} has no public board")
+    return town
+
+
+def town_board(
+    db: Session, town_id: int, page: PageRequest, *, grid_id: int | None = None, branch_id: int | None = None
+) -> Page[BoardItem]:
+    """Completed and closed orders of the town, newest completion first.
+
+    Five queries whatever the page size: the count, the page, then names and photos
+    for all its orders at once.
+    """
+    _board_town(db, town_id)
+    conditions = [Order.town_id == town_id, col(Order.state).in_([s.value for s in BOARD_STATES])]
+    if grid_id is not None:
+        conditions.append(Order.grid_id == grid_id)
+    if branch_id is not None:
+        conditions.append(Order.branch_id == branch_id)
+    # The latest `complete` (a reopened order is completed again), read through the
+    # (order_id, id) index of the events for each candidate order.
+    completed_at = (
+        select(func.max(OrderEvent.created_at))
+        .where(col(OrderEvent.order_id) == Order.id, OrderEvent.action == Action.COMPLETE.value)
+        .correlate(Order)
+        .scalar_subquery()
+        .label("completed_at")
+    )
+    total = db.exec(select(func.count()).select_from(Order).where(*conditions)).one()
+    rows = db.exec(
+        select(Order, completed_at)
+        .where(*conditions)
+        .order_by(completed_at.desc().nulls_last(), col(Order.id).desc())
+        .limit(page.limit)
+        .offset(page.offset)
+    ).all()
+    orders = [order for order, _ in rows]
+    categories = _names(db, Category, {o.category_id for o in orders})
+    grids = _names(db, Grid, {o.grid_id for o in orders})
+    members = _names(db, Staff, {o.assignee_id for o in orders if o.assignee_id})
+    photos = _evidence(db, [o.id for o in orders])
+    items = [
+        _item(order, done_at, categories, grids, members, photos.get(order.id, []))
+        for order, done_at in rows
+    ]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+def load_board_photo(db: Session, photo_id: str) -> Photo:
+    """An evidence photo of an order the board shows; anything else is not found."""
+    photo = db.exec(
+        select(Photo)
+        .join(Order, col(Order.id) == Photo.order_id)
+        .join(Town, col(Town.id) == Order.town_id)
+        .where(
+            Photo.id == photo_id,
+            Photo.purpose == EVIDENCE,
+            col(Order.state).in_([s.value for s in BOARD_STATES]),
+            col(Town.public_board_enabled),
+        )
+    ).first()
+    if photo is None:
+        raise NotFound("photo not found")
+    return photo
+
+
+def _names(db: Session, model, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {row.id: row.name for row in db.exec(select(model.id, model.name).where(col(model.id).in_(sorted(ids))))}
+
+
+def _evidence(db: Session, order_ids: list[int]) -> dict[int, list[BoardPhoto]]:
+    if not order_ids:
+        return {}
+    rows = db.exec(
+        select(Photo.id, Photo.order_id)
+        .where(col(Photo.order_id).in_(order_ids), Photo.purpose == EVIDENCE)
+        .order_by(col(Photo.created_at), col(Photo.id))
+    ).all()
+    photos: dict[int, list[BoardPhoto]] = {}
+    for photo_id, order_id in rows:
+        photos.setdefault(order_id, []).append(BoardPhoto(id=photo_id, url=public_photo_url(photo_id)))
+    return photos
+
+
+def _item(order: Order, completed_at, categories, grids, members, photos: list[BoardPhoto]) -> BoardItem:
+    state = OrderState(order.state)
+    # A reopened order keeps its earlier 1–2 star rating while it waits for a new one:
+    # only a closed order's rating is the rating of the work shown.
+    rating = None
+    if state == OrderState.CLOSED and order.rating_source is not None:
+        rating = BoardRating(stars=order.rating_stars, source=order.rating_source)
+    return BoardItem(
+        id=order.id,
+        category=categories.get(order.category_id, ""),
+        grid=BoardGrid(id=order.grid_id, name=grids.get(order.grid_id, "")),
+        branch_id=order.branch_id,
+        state=state.value,
+        state_label=state.label,
+        completed_at=completed_at,
+        completion_note=order.completion_note,
+        member_name=members.get(order.assignee_id) if order.assignee_id else None,
+        photos=photos,
+        rating=rating,
+    )
