@@ -15,7 +15,7 @@ from sqlmodel import select
 from domain.deadlines import DEFAULT_LIMITS
 from storage.models import Branch, Grid, GridWorkerGrid, Staff
 from tests.helpers import act, place, to_state, upload
-from workflows import ledger, roster
+from workflows import ledger, roster_file
 from workflows.sweep import sweep
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,13 +92,13 @@ def post_roster(client, world, content: bytes, filename="roster.csv", who="admin
 
 def csv_bytes(rows: list[list[str]], encoding="utf-8-sig") -> bytes:
     out = io.StringIO()
-    csv.writer(out).writerows([list(roster.COLUMNS), *rows])
+    csv.writer(out).writerows([list(roster_file.COLUMNS), *rows])
     return out.getvalue().encode(encoding)
 
 
 def xlsx_bytes(rows: list[list[str]]) -> bytes:
     book = Workbook()
-    book.active.append(list(roster.COLUMNS))
+    book.active.append(list(roster_file.COLUMNS))
     for row in rows:
         book.active.append(row)
     out = io.BytesIO()
@@ -489,7 +489,7 @@ def test_roster_file_level_problems(client, world, database):
     missing = post_roster(client, world, "名称或姓名\n丙村党支部\n".encode(), expect=422)
     assert missing["errors"][0]["row"] == 1 and missing["errors"][0]["column"] == "类型"
     assert post_roster(client, world, b"", expect=422)["errors"][0]["row"] == 1
-    too_many = csv_bytes([["支部", f"第{i}支部", "", "", "", "", ""] for i in range(roster.MAX_ROWS + 1)])
+    too_many = csv_bytes([["支部", f"第{i}支部", "", "", "", "", ""] for i in range(roster_file.MAX_ROWS + 1)])
     assert "at most" in post_roster(client, world, too_many, expect=422)["detail"]
     assert "xls" in post_roster(client, world, b"\xd0\xcf\x11\xe0" + b"\0" * 100, "old.xls", expect=422)["detail"]
     assert post_roster(client, world, b"PK\x03\x04 not really a zip", "bad.xlsx", expect=422)["status"] == 422
@@ -525,9 +525,9 @@ def test_template_downloads_and_reimports_after_filling(client, world, database)
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["名单", "说明"]
     sheet = book["名单"]
-    assert [c.value for c in sheet[1]] == list(roster.COLUMNS)
+    assert [c.value for c in sheet[1]] == list(roster_file.COLUMNS)
     assert all(c.font.bold for c in sheet[1]) and sheet.freeze_panes == "A2"
-    assert [c.value for c in sheet[2]] == [roster.EXAMPLE_ROW[c] for c in roster.COLUMNS]
+    assert [c.value for c in sheet[2]] == [roster_file.EXAMPLE_ROW[c] for c in roster_file.COLUMNS]
     # Imported as it is, the template is empty: the example row is skipped.
     assert post_roster(client, world, response.content, "t.xlsx")["rows"] == 0
 

@@ -15,7 +15,7 @@ from api.deps import Admin, AppSettings, Db, Now, QueryId, ReadDb, require
 from api.problems import problem_responses
 from domain.errors import RuleViolation
 from domain.roles import Role
-from workflows import ledger, roster
+from workflows import ledger, roster, roster_file
 from workflows.principal import Principal
 
 router = APIRouter(prefix="/admin", tags=["office"], responses=problem_responses(401, 403))
@@ -42,7 +42,7 @@ def export_ledger(
 @router.get("/roster/template.xlsx", response_class=StreamingResponse, responses=XLSX)
 def roster_template(user: Admin) -> StreamingResponse:
     """An empty roster with the column headers, an example row and a sheet explaining each column."""
-    return _xlsx(roster.write_template, "roster-template.xlsx", "名单模板.xlsx")
+    return _xlsx(roster_file.write_template, "roster-template.xlsx", "名单模板.xlsx")
 
 
 @router.post("/roster", responses=problem_responses(413, 422))
@@ -58,7 +58,7 @@ def import_roster(
     content = file.file.read(settings.max_request_bytes + 1)
     if len(content) > settings.max_request_bytes:
         raise RuleViolation(f"a roster may be at most {settings.max_request_bytes} bytes")
-    rows = roster.read_roster(content)
+    rows = roster_file.read_roster(content)
     plan = roster.check_roster(read_db, user, rows)
     if dry_run:
         return roster.RosterResult(dry_run=True, rows=plan.rows, created=plan.counts())
