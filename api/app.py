@@ -9,8 +9,11 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from api.limits import BodyLimit
+from api.observability import RequestContext
 from api.problems import install_problem_handlers
-from api.routes import admin, auth, board, branch, dashboard, inbox, me, notifications_admin, office, orders, photos, public, stats
+from api.routes import (
+    admin, auth, board, branch, dashboard, inbox, me, notifications_admin, office, ops, orders, photos, public, stats,
+)
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
 from wudan import __version__
@@ -78,12 +81,9 @@ def create_app(
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    for module in (auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
+    app.add_middleware(RequestContext)  # outermost: every answer has an id, a log line, a count
+    for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
         app.include_router(module.router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     _document_problem_schema(app)
     return app

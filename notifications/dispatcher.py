@@ -22,6 +22,7 @@ from notifications.base import Channel, Notice, Outcome, Status
 from storage.engine import Database
 from storage.models import Delivery, OutboxMessage
 from storage.upsert import insert_once
+from wudan.metrics import DELIVERIES
 
 log = logging.getLogger("wudan.notifications")
 
@@ -104,6 +105,7 @@ class Dispatcher:
                 log.exception("channel %s failed on delivery %s", channel_name, delivery_id)
                 outcome = Outcome.retry(f"{type(exc).__name__}: {exc}")
             status = self._record(delivery_id, attempt, outcome)
+            DELIVERIES.labels(channel_name, status).inc()
             report.by_status[status] = report.by_status.get(status, 0) + 1
         return report
 

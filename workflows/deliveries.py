@@ -108,3 +108,22 @@ def retry_delivery(db: Session, actor: Principal, delivery_id: int, *, now: date
         update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == delivery.status)
         .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
     )
+
+
+class Backlog(BaseModel):
+    outbox_waiting: int
+    deliveries_waiting: int
+    dead_letters: int
+
+
+def backlog(db: Session) -> Backlog:
+    """Across all towns, for the metrics endpoint."""
+    def count(statement) -> int:
+        return db.exec(statement).one()
+
+    return Backlog(
+        outbox_waiting=count(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")),
+        deliveries_waiting=count(select(func.count()).select_from(Delivery).where(
+            col(Delivery.status).in_(["pending", "retry", "sending"]))),
+        dead_letters=count(select(func.count()).select_from(Delivery).where(Delivery.status == "dead")),
+    )

@@ -21,6 +21,7 @@ from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.transition import stage_stamps, write_outbox
+from wudan.metrics import count_committed_moves
 
 
 class IdempotencyKeyReused(RuleViolation):
@@ -59,6 +60,7 @@ def place_order(
     try:
         order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
         db.commit()
+        count_committed_moves([Action.SUBMIT.value])
         return Placed(order, replayed=False)
     except IntegrityError:
         db.rollback()

@@ -30,6 +30,7 @@ from storage.upsert import insert_once
 from workflows.principal import Principal
 from workflows.transition import category_limits, move, write_notice
 from workflows.unit import use_case
+from wudan.metrics import SWEEP_ALERTS, SWEEP_SECONDS
 
 log = logging.getLogger("wudan.sweep")
 
@@ -68,12 +69,14 @@ def sweep(
                         report.auto_closed += 1
                     else:
                         report.alerts += 1
+                        SWEEP_ALERTS.labels(kind).inc()
         except Exception:  # one bad order must not stop the rest of the pass
             report.failed += 1
             log.exception("sweep failed for order %s", order_id)
         if after_each:
             after_each(order_id)
     report.seconds = time.perf_counter() - started
+    SWEEP_SECONDS.observe(report.seconds)
     return report
 
 

@@ -19,6 +19,7 @@ from domain.transitions import ACTION_LABELS, Action, Transition, allowed_action
 from storage.models import Category, Order, OrderEvent, OutboxMessage
 from workflows.aggregates import Snapshot, record_move
 from workflows.principal import Principal
+from workflows.unit import MOVES_KEY
 
 
 def category_limits(category: Category) -> StageLimits:
@@ -138,6 +139,7 @@ def move(
     db.add(event)
     db.flush()
     record_move(db, order, before, transition.action, now, stars=(data or {}).get("stars"))
+    db.info.setdefault(MOVES_KEY, []).append(transition.action.value)
     notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
     write_outbox(db, order, event, notices + extra_notices, previous_assignee, now)
     return event

@@ -8,6 +8,11 @@ from typing import ParamSpec, TypeVar
 
 from sqlmodel import Session
 
+from wudan.metrics import count_committed_moves
+
+# Moves made in the session's open transaction; counted only once it commits.
+MOVES_KEY = "wudan.moves"
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -25,9 +30,11 @@ def use_case(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             result = fn(*args, **kwargs)
             db.commit()
-            return result
         except BaseException:
             db.rollback()
+            db.info.pop(MOVES_KEY, None)
             raise
+        count_committed_moves(db.info.pop(MOVES_KEY, []))
+        return result
 
     return run

@@ -100,21 +100,21 @@ def _serve(args) -> int:
     print(f"wudan on http://{args.host}:{args.port}  (API docs at /docs)", file=sys.stderr)
     uvicorn.run(
         "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
-        log_level="info",
+        log_config=None,  # api.main sets up the JSON logs, in every worker process
     )
     return 0
 
 
 def _worker(args) -> int:
-    import logging
-
     from wudan.clock import utc_now
     from wudan.settings import get_settings
     from wudan.wechat import WeChatClient
     from wudan.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from wudan.logs import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     database = _database()
     wechat = WeChatClient(settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
                           timeout=settings.wechat_timeout_seconds)

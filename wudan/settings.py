@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(Path("data"), description="Where the SQLite file and photos live.")
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = Field("json", description="One JSON object a line, or plain text.")
     migrate_on_start: bool = Field(True, description="Run `alembic upgrade head` at start-up.")
     demo: bool = Field(False, description="Seed the demo town at start-up if it is missing.")
 
