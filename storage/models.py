@@ -386,3 +386,21 @@ class MemberPoints(SQLModel, table=True):
     completed: int = 0
     five_star: int = 0
     overdue: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what in a town's hierarchy, categories and settings (written with the change)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_town", "town_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    actor_id: int
+    actor_role: str = Field(max_length=20)
+    actor_name: str | None = Field(default=None, max_length=50)
+    action: str = Field(max_length=20)  # create | update | delete | import | retry
+    entity: str = Field(max_length=20)  # town | branch | grid | staff | category | roster | delivery
+    entity_id: int | None = None
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()

@@ -676,3 +676,26 @@ def test_wecom_robot_keys_of_grids_and_branches(client, world):
     assert cleared["wecom_webhook_key"] is None
     problem(client.patch(f"/admin/grids/{world['gridA1']}", json={"wecom_webhook_key": "has space"}, headers=admin),
             422, validation=True)
+
+
+def test_audit_log_of_staff_changes(client, world):
+    admin = world.auth("admin")
+    branch = ok(client.post("/admin/branches", json={"name": "丙村党支部"}, headers=admin), 201)
+    ok(client.patch(f"/admin/staff/{world['workerA1']}", json={"password": "another-secret-1", "name": "新名字"},
+                    headers=admin))
+    ok(client.delete(f"/admin/branches/{branch['id']}", headers=admin), 204)
+    problem(client.delete(f"/admin/branches/{world['branchA']}", headers=admin), 409)  # refused: not logged
+    ok(client.post("/admin/dashboard-tokens", headers=admin), 201)
+    log = ok(client.get("/admin/audit", headers=admin))["items"]
+    assert [(e["action"], e["entity"], e["entity_id"]) for e in log] == [
+        ("create", "dashboard_token", None),
+        ("delete", "branch", branch["id"]),
+        ("update", "staff", world["workerA1"]),
+        ("create", "branch", branch["id"]),
+    ]
+    assert log[2]["changes"] == {"password": "***", "name": "新名字"}
+    assert log[2]["actor_id"] == world["admin"] and log[2]["actor_role"] == "town_admin"
+    only_staff = ok(client.get("/admin/audit", params={"entity": "staff"}, headers=admin))["items"]
+    assert [e["entity"] for e in only_staff] == ["staff"]
+    assert ok(client.get("/admin/audit", headers=world.auth("admin2")))["items"] == []
+    problem(client.get("/admin/audit", headers=world.auth("secA")), 403)

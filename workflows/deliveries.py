@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import Conflict, NotFound
 from storage.models import Delivery, Order, OutboxMessage
+from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.paging import Page, PageRequest, fetch_page
 from workflows.principal import Principal
@@ -108,6 +109,7 @@ def retry_delivery(db: Session, actor: Principal, delivery_id: int, *, now: date
         update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == delivery.status)
         .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
     )
+    audit(db, actor, "retry", "delivery", delivery_id, {"was": delivery.status}, now=now)
 
 
 class Backlog(BaseModel):

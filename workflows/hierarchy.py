@@ -22,6 +22,7 @@ from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
     StaffCreate, StaffUpdate, StaffView, TownUpdate,
 )
+from workflows.audit import audit
 from workflows.paging import PageRequest, fetch_page
 from workflows.principal import Principal
 from workflows.unit import use_case
@@ -54,6 +55,10 @@ def _apply(row: SQLModel, body: BaseModel, skip: tuple[str, ...] = ()) -> None:
             setattr(row, key, value)
 
 
+def _changes(body: BaseModel) -> dict:
+    return body.model_dump(exclude_unset=True, mode="json")
+
+
 def _save(db: Session, row: M) -> M:
     db.add(row)
     try:
@@ -84,9 +89,10 @@ def get_town(db: Session, actor: Principal) -> Town:
 
 
 @use_case
-def update_town(db: Session, actor: Principal, body: TownUpdate) -> Town:
+def update_town(db: Session, actor: Principal, body: TownUpdate, *, now: datetime) -> Town:
     town = get_town(db, actor)
     _apply(town, body)
+    audit(db, actor, "update", "town", town.id, _changes(body), now=now)
     return _save(db, town)
 
 
@@ -95,19 +101,23 @@ def update_town(db: Session, actor: Principal, body: TownUpdate) -> Town:
 
 @use_case
 def create_branch(db: Session, actor: Principal, body: BranchCreate, *, now: datetime) -> Branch:
-    return _save(db, Branch(town_id=require_admin(actor), created_at=now, **body.model_dump()))
+    branch = _save(db, Branch(town_id=require_admin(actor), created_at=now, **body.model_dump()))
+    audit(db, actor, "create", "branch", branch.id, _changes(body), now=now)
+    return branch
 
 
 @use_case
-def update_branch(db: Session, actor: Principal, branch_id: int, body: BranchUpdate) -> Branch:
+def update_branch(db: Session, actor: Principal, branch_id: int, body: BranchUpdate, *, now: datetime) -> Branch:
     branch = get_in_town(db, Branch, branch_id, require_admin(actor))
     _apply(branch, body)
+    audit(db, actor, "update", "branch", branch.id, _changes(body), now=now)
     return _save(db, branch)
 
 
 @use_case
-def delete_branch(db: Session, actor: Principal, branch_id: int) -> None:
+def delete_branch(db: Session, actor: Principal, branch_id: int, *, now: datetime) -> None:
     branch = get_in_town(db, Branch, branch_id, require_admin(actor))
+    audit(db, actor, "delete", "branch", branch.id, {"name": branch.name}, now=now)
     _delete_unless_used(db, branch, [
         ("grids", select(Grid.id).where(Grid.branch_id == branch.id)),
         ("staff", select(Staff.id).where(Staff.branch_id == branch.id)),
@@ -122,11 +132,13 @@ def delete_branch(db: Session, actor: Principal, branch_id: int) -> None:
 def create_grid(db: Session, actor: Principal, body: GridCreate, *, now: datetime) -> Grid:
     town_id = require_admin(actor)
     _branch_of_town(db, body.branch_id, town_id)
-    return _save(db, Grid(town_id=town_id, created_at=now, **body.model_dump()))
+    grid = _save(db, Grid(town_id=town_id, created_at=now, **body.model_dump()))
+    audit(db, actor, "create", "grid", grid.id, _changes(body), now=now)
+    return grid
 
 
 @use_case
-def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate) -> Grid:
+def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate, *, now: datetime) -> Grid:
     town_id = require_admin(actor)
     grid = get_in_town(db, Grid, grid_id, town_id)
     if body.branch_id is not None and body.branch_id != grid.branch_id:
@@ -138,12 +150,14 @@ def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate) -
         if db.exec(open_order).first() is not None:
             raise Conflict("the grid has open orders; finish or transfer them before moving the grid")
     _apply(grid, body)
+    audit(db, actor, "update", "grid", grid.id, _changes(body), now=now)
     return _save(db, grid)
 
 
 @use_case
-def delete_grid(db: Session, actor: Principal, grid_id: int) -> None:
+def delete_grid(db: Session, actor: Principal, grid_id: int, *, now: datetime) -> None:
     grid = get_in_town(db, Grid, grid_id, require_admin(actor))
+    audit(db, actor, "delete", "grid", grid.id, {"name": grid.name}, now=now)
     _delete_unless_used(db, grid, [
         ("orders", select(Order.id).where(Order.grid_id == grid.id)),
         ("residents", select(Resident.id).where(Resident.grid_id == grid.id)),
@@ -191,11 +205,12 @@ def create_staff(db: Session, actor: Principal, body: StaffCreate, *, now: datet
     _check_placement(db, staff, body.grid_ids, town_id)
     _save(db, staff)
     _set_grids(db, staff, body.grid_ids, town_id)
+    audit(db, actor, "create", "staff", staff.id, _changes(body), now=now)
     return staff
 
 
 @use_case
-def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate) -> Staff:
+def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate, *, now: datetime) -> Staff:
     town_id = require_admin(actor)
     # Hashed before the first query: on SQLite the write lock is not held while argon2 runs.
     new_hash = hash_password(body.password) if body.password is not None else None
@@ -214,6 +229,7 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     _save(db, staff)
     if body.grid_ids is not None:
         _set_grids(db, staff, body.grid_ids, town_id)
+    audit(db, actor, "update", "staff", staff.id, _changes(body), now=now)
     return staff
 
 
@@ -252,21 +268,24 @@ def _set_grids(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> 
 
 @use_case
 def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now: datetime) -> Category:
-    category = Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json"))
-    return _save(db, category)
+    category = _save(db, Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json")))
+    audit(db, actor, "create", "category", category.id, _changes(body), now=now)
+    return category
 
 
 @use_case
-def update_category(db: Session, actor: Principal, category_id: int, body: CategoryUpdate) -> Category:
+def update_category(db: Session, actor: Principal, category_id: int, body: CategoryUpdate, *, now: datetime) -> Category:
     category = get_in_town(db, Category, category_id, require_admin(actor))
     for key, value in body.model_dump(exclude_unset=True, mode="json").items():
         setattr(category, key, value)
+    audit(db, actor, "update", "category", category.id, _changes(body), now=now)
     return _save(db, category)
 
 
 @use_case
-def delete_category(db: Session, actor: Principal, category_id: int) -> None:
+def delete_category(db: Session, actor: Principal, category_id: int, *, now: datetime) -> None:
     category = get_in_town(db, Category, category_id, require_admin(actor))
+    audit(db, actor, "delete", "category", category.id, {"name": category.name}, now=now)
     _delete_unless_used(db, category, [
         ("orders (set active to false to retire it)", select(Order.id).where(Order.category_id == category.id)),
     ])

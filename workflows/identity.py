@@ -20,6 +20,7 @@ from wudan.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUn
 from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
+from workflows.audit import audit
 from workflows.unit import use_case
 
 # errcodes of a login or phone code that is wrong, used, or expired.
@@ -153,6 +154,12 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
     if claims.kind == "dashboard" and claims.town_id is not None:
         return Principal("dashboard", claims.subject, Role.DASHBOARD, "dashboard", claims.town_id)
     return None
+
+
+@use_case
+def record_token_issued(db: Session, actor: Principal, *, now: datetime) -> None:
+    """Dashboard tokens are long-lived; the audit log says who made each one and when."""
+    audit(db, actor, "create", "dashboard_token", None, {}, now=now)
 
 
 def new_dashboard_id() -> int:

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from domain.roles import Role
 from storage.models import Branch, Grid, GridWorkerGrid, Staff
+from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.roster_file import (
     BRANCH, COLUMNS, FIELD_COLUMNS, GRID_SEPARATORS, GRIDS, KIND_BRANCH, KIND_GRID, KINDS, NAME, PASSWORD,
@@ -327,7 +328,9 @@ def import_roster(
         for grid_id in sorted({_id_of(g) for g in person.grids}):
             db.add(GridWorkerGrid(staff_id=staff.id, grid_id=grid_id))
     db.flush()
-    return RosterResult(dry_run=False, rows=plan.rows, created=plan.counts())
+    result = RosterResult(dry_run=False, rows=plan.rows, created=plan.counts())
+    audit(db, actor, "import", "roster", None, {"rows": plan.rows, **result.created.model_dump()}, now=now)
+    return result
 
 
 def _id_of(ref: PlannedBranch | PlannedGrid | int) -> int:

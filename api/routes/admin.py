@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Query, Response
-from typing import Annotated
+from typing import Annotated, Literal
 
 from api.deps import Admin, AppSettings, Db, Now, Paging, PathId, QueryId
 from api.problems import problem_responses
@@ -17,7 +17,9 @@ from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, BranchView, CategoryCreate, CategoryUpdate, CategoryView, GridCreate,
     GridUpdate, GridView, StaffCreate, StaffUpdate, StaffView, TownUpdate, TownView,
 )
-from workflows.identity import new_dashboard_id
+from workflows.audit import AuditView
+from workflows.audit import list_audit as list_audit_entries
+from workflows.identity import new_dashboard_id, record_token_issued
 from workflows.paging import Page
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=problem_responses(401, 403))
@@ -36,8 +38,8 @@ def get_town(user: Admin, db: Db) -> TownView:
 
 
 @router.patch("/town", responses=WRITE)
-def update_town(body: TownUpdate, user: Admin, db: Db) -> TownView:
-    return TownView.model_validate(h.update_town(db, user, body), from_attributes=True)
+def update_town(body: TownUpdate, user: Admin, db: Db, now: Now) -> TownView:
+    return TownView.model_validate(h.update_town(db, user, body, now=now), from_attributes=True)
 
 
 @router.get("/branches")
@@ -56,13 +58,13 @@ def get_branch(branch_id: PathId, user: Admin, db: Db) -> BranchView:
 
 
 @router.patch("/branches/{branch_id}", responses=WRITE)
-def update_branch(branch_id: PathId, body: BranchUpdate, user: Admin, db: Db) -> BranchView:
-    return BranchView.model_validate(h.update_branch(db, user, branch_id, body), from_attributes=True)
+def update_branch(branch_id: PathId, body: BranchUpdate, user: Admin, db: Db, now: Now) -> BranchView:
+    return BranchView.model_validate(h.update_branch(db, user, branch_id, body, now=now), from_attributes=True)
 
 
 @router.delete("/branches/{branch_id}", status_code=204, responses=WRITE)
-def delete_branch(branch_id: PathId, user: Admin, db: Db) -> Response:
-    h.delete_branch(db, user, branch_id)
+def delete_branch(branch_id: PathId, user: Admin, db: Db, now: Now) -> Response:
+    h.delete_branch(db, user, branch_id, now=now)
     return Response(status_code=204)
 
 
@@ -85,13 +87,13 @@ def get_grid(grid_id: PathId, user: Admin, db: Db) -> GridView:
 
 
 @router.patch("/grids/{grid_id}", responses=WRITE)
-def update_grid(grid_id: PathId, body: GridUpdate, user: Admin, db: Db) -> GridView:
-    return GridView.model_validate(h.update_grid(db, user, grid_id, body), from_attributes=True)
+def update_grid(grid_id: PathId, body: GridUpdate, user: Admin, db: Db, now: Now) -> GridView:
+    return GridView.model_validate(h.update_grid(db, user, grid_id, body, now=now), from_attributes=True)
 
 
 @router.delete("/grids/{grid_id}", status_code=204, responses=WRITE)
-def delete_grid(grid_id: PathId, user: Admin, db: Db) -> Response:
-    h.delete_grid(db, user, grid_id)
+def delete_grid(grid_id: PathId, user: Admin, db: Db, now: Now) -> Response:
+    h.delete_grid(db, user, grid_id, now=now)
     return Response(status_code=204)
 
 
@@ -126,9 +128,9 @@ def get_staff(staff_id: PathId, user: Admin, db: Db) -> StaffView:
 
 
 @router.patch("/staff/{staff_id}", responses=WRITE)
-def update_staff(staff_id: PathId, body: StaffUpdate, user: Admin, db: Db) -> StaffView:
+def update_staff(staff_id: PathId, body: StaffUpdate, user: Admin, db: Db, now: Now) -> StaffView:
     """Change details, grids served, or set `active: false` to disable the account at once."""
-    return _staff_views(db, [h.update_staff(db, user, staff_id, body)])[0]
+    return _staff_views(db, [h.update_staff(db, user, staff_id, body, now=now)])[0]
 
 
 @router.get("/categories")
@@ -148,18 +150,29 @@ def get_category(category_id: PathId, user: Admin, db: Db) -> CategoryView:
 
 
 @router.patch("/categories/{category_id}", responses=WRITE)
-def update_category(category_id: PathId, body: CategoryUpdate, user: Admin, db: Db) -> CategoryView:
-    return CategoryView.model_validate(h.update_category(db, user, category_id, body), from_attributes=True)
+def update_category(category_id: PathId, body: CategoryUpdate, user: Admin, db: Db, now: Now) -> CategoryView:
+    return CategoryView.model_validate(h.update_category(db, user, category_id, body, now=now), from_attributes=True)
 
 
 @router.delete("/categories/{category_id}", status_code=204, responses=WRITE)
-def delete_category(category_id: PathId, user: Admin, db: Db) -> Response:
-    h.delete_category(db, user, category_id)
+def delete_category(category_id: PathId, user: Admin, db: Db, now: Now) -> Response:
+    h.delete_category(db, user, category_id, now=now)
     return Response(status_code=204)
 
 
+@router.get("/audit")
+def list_audit(
+    user: Admin, db: Db, page: Paging,
+    entity: Annotated[Literal["town", "branch", "grid", "staff", "category", "roster", "delivery", "dashboard_token"]
+                      | None, Query()] = None,
+) -> Page[AuditView]:
+    """Who changed what in the town, newest first (passwords never shown)."""
+    return list_audit_entries(db, h.require_admin(user), page, entity)
+
+
 @router.post("/dashboard-tokens", status_code=201)
-def create_dashboard_token(user: Admin, now: Now, settings: AppSettings) -> TokenOut:
+def create_dashboard_token(user: Admin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
     """A read-only token for a wall dashboard of this town."""
     lifetime = timedelta(days=settings.dashboard_token_days)
+    record_token_issued(db, user, now=now)
     return token_for(settings, "dashboard", new_dashboard_id(), Role.DASHBOARD.value, user.town_id, now, lifetime=lifetime)
