@@ -8,6 +8,8 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import (
@@ -87,6 +89,16 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Lost connections, refused connections, an exhausted pool, a locked SQLite file: 503."""
+    if not (isinstance(exc, OperationalError | SATimeout) or getattr(exc, "connection_invalidated", False)):
+        return await _unexpected(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem(503, "the database is not reachable right now; try again shortly",
+                   title="Service unavailable", code="database-unavailable", headers={"Retry-After": "5"},
+                   instance=request.url.path)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
@@ -96,6 +108,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(SATimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -20,7 +20,9 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> En
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        # A database that is gone must fail a request fast (503), not hang it.
+        pool_timeout=10, connect_args={"connect_timeout": 5},
     )
 
 
