@@ -17,6 +17,7 @@ from domain.errors import (
 )
 from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
 from workflows.photos import ImageTooLarge, UnsupportedImage
+from workflows.throttle import TooManyAttempts
 
 log = logging.getLogger("wudan.api")
 
@@ -34,6 +35,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     SignInFailed: 401,
     UpstreamUnavailable: 503,
     UpstreamRateLimited: 429,
+    TooManyAttempts: 429,
     UpstreamRefused: 502,
 }
 
@@ -64,7 +66,7 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = _status_for(exc)
     headers = None
     if status in (429, 503):
-        headers = {"Retry-After": "30"}
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 30))}
     elif status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="wudan"'}
     return problem(

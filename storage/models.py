@@ -404,3 +404,15 @@ class AuditEntry(SQLModel, table=True):
     entity_id: int | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+class RateLimitHit(SQLModel, table=True):
+    """Attempts of one key (a phone, an address) in one fixed time window, shared by all replicas."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (UniqueConstraint("key", "window_start", name="uq_rate_limit_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120)
+    window_start: datetime = _ts()
+    count: int = 0

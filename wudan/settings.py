@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(True, description="Run `alembic upgrade head` at start-up.")
     demo: bool = Field(False, description="Seed the demo town at start-up if it is missing.")
 
+    signin_window_seconds: int = Field(300, ge=10, description="Window of the sign-in attempt limits.")
+    signin_per_phone: int = Field(10, ge=1, description="Staff sign-in attempts per phone per window.")
+    signin_per_address: int = Field(60, ge=1, description="Sign-in attempts per client address per window.")
     secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
     access_token_minutes: int = Field(12 * 60, ge=1)
     dashboard_token_days: int = Field(365, ge=1)

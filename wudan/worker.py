@@ -19,6 +19,7 @@ from notifications.dispatcher import Dispatcher, RetryPolicy
 from notifications.registry import build_channels
 from storage.engine import Database
 from workflows.sweep import sweep
+from workflows.throttle import forget_old_windows
 from wudan.clock import Clock
 from wudan.settings import Settings
 from wudan.wechat import WeChatClient
@@ -40,6 +41,7 @@ class Worker:
         ), clock)
 
     def run_sweep(self) -> None:
+        forget_old_windows(self.database, now=self.clock())
         report = sweep(self.database, now=self.clock(), auto_close=self.settings.auto_close_enabled)
         if report.examined:
             log.info("sweep: %d orders, %d alerts, %d auto-closed, %d failed in %.3fs",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from api.deps import AppSettings, Db, Now, ReadDb
 from api.problems import problem_responses
 from domain.roles import Role
-from workflows import identity
+from workflows import identity, throttle
 from workflows.inputs import Phone, Strict
 from wudan.tokens import TokenClaims, issue_token
 
@@ -59,24 +59,35 @@ def _resident_token(settings, resident, now) -> TokenOut:
     return out
 
 
+def _throttle(request: Request, settings, now, phone: str | None = None) -> None:
+    address = request.client.host if request.client else "unknown"
+    limits = [(f"address:{address}", settings.signin_per_address)]
+    if phone:
+        limits.append((f"phone:{phone}", settings.signin_per_phone))
+    throttle.count_attempt(request.app.state.db, limits, now=now, window_seconds=settings.signin_window_seconds)
+
+
 @router.post("/wechat", responses=problem_responses(401, 422, 429, 502, 503))
 def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
+    _throttle(request, settings, now)
     resident = identity.sign_in_with_wechat(db, request.app.state.wechat, body.code, now=now)
     return _resident_token(settings, resident, now)
 
 
-@router.post("/dev/resident", responses=problem_responses(404, 422))
-def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
+@router.post("/dev/resident", responses=problem_responses(404, 422, 429))
+def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Development only: sign in as a resident without WeChat (off outside development)."""
     if not settings.dev_login:
         raise HTTPException(404, "not found")
+    _throttle(request, settings, now)
     resident = identity.sign_in_for_development(db, body.openid, now=now)
     return _resident_token(settings, resident, now)
 
 
-@router.post("/staff", responses=problem_responses(401, 422))
-def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings) -> TokenOut:
-    """Grid workers, secretaries, members and town admins: phone and password."""
+@router.post("/staff", responses=problem_responses(401, 422, 429))
+def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
+    """Grid workers, secretaries, members and town admins: phone and password (attempts are limited)."""
+    _throttle(request, settings, now, phone=body.phone)
     staff = identity.sign_in_staff(db, body.phone, body.password)
     return token_for(settings, "staff", staff.id, staff.role, staff.town_id, now)

@@ -1,0 +1,55 @@
+"""Sign-in attempts counted per phone and per address, in fixed windows, in the database.
+
+The database holds the counts so that every replica sees the same ones. Attempts are
+counted whether they succeed or not, and in their own transaction, so a refused sign-in
+still counts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from domain.errors import DomainError
+from storage.engine import Database
+from storage.models import RateLimitHit
+from storage.upsert import increment
+
+
+class TooManyAttempts(DomainError):
+    code = "too-many-attempts"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+def count_attempt(database: Database, limits: list[tuple[str, int]], *, now: datetime, window_seconds: int) -> None:
+    """Count one attempt under each key; refuse if any key is over its limit in this window."""
+    start = datetime.fromtimestamp(int(now.timestamp()) // window_seconds * window_seconds, UTC)
+    retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+    with database.session(write=True) as db:
+        counts = {key: _hit(db, key, start) for key, _ in limits}
+        db.commit()
+    for key, limit in limits:
+        if counts[key] > limit:
+            what = key.split(":", 1)[0]
+            raise TooManyAttempts(f"too many sign-in attempts for this {what}; try again in {retry_after} s",
+                                  retry_after)
+
+
+def _hit(db: Session, key: str, start: datetime) -> int:
+    increment(db, RateLimitHit, {"key": key, "window_start": start}, {"count": 1}, unique=("key", "window_start"))
+    return db.exec(select(RateLimitHit.count).where(RateLimitHit.key == key, RateLimitHit.window_start == start)).one()
+
+
+def forget_old_windows(database: Database, *, now: datetime) -> int:
+    """Windows older than a day are no use to anyone."""
+    from sqlalchemy import delete
+
+    with database.session(write=True) as db:
+        removed = db.execute(delete(RateLimitHit).where(RateLimitHit.window_start < now - timedelta(days=1))).rowcount
+        db.commit()
+    return removed
