@@ -74,6 +74,8 @@ class Staff(SQLModel, table=True):
     # 乡贤: a local worthy the branch may dispatch to like a member.
     is_local_worthy: bool = False
     active: bool = True
+    # Raised when the password changes or the account is disabled: older tokens stop working.
+    token_version: int = 0
     created_at: datetime = _ts()
 
 

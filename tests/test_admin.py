@@ -433,9 +433,11 @@ def test_patch_staff_inactive_disables_at_once(client, world):
     # The existing token stops working, and signing in is refused.
     problem(client.get("/orders", headers=world.auth("memberA1")), 401)
     problem(client.post("/auth/staff", json={"phone": world.phones["memberA1"], "password": PASSWORD}), 401)
-    # Re-enabled, the account works again.
+    # Re-enabled, the account signs in again; its tokens from before stay dead.
     assert ok(client.patch(f"/admin/staff/{world['memberA1']}", json={"active": True}, headers=admin))["active"] is True
-    assert client.get("/orders", headers=world.auth("memberA1")).status_code == 200
+    problem(client.get("/orders", headers=world.auth("memberA1")), 401)
+    token = ok(client.post("/auth/staff", json={"phone": world.phones["memberA1"], "password": PASSWORD}))
+    assert client.get("/orders", headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
 
 
 def test_admin_may_not_disable_self(client, world):

@@ -487,10 +487,13 @@ def test_a_disabled_staff_member_is_refused_at_once(client, world):
     assert_problem(client.get("/me", headers=old), 401)
     assert_problem(client.get("/orders", headers=world.auth("workerA1")), 401)
 
-    # Enabled again, the same token works again (the check is on every request).
+    # Enabled again, the account signs in afresh; tokens from before the disabling stay dead
+    # (an account is disabled when a phone is lost, and its old tokens with it).
     r = client.patch(f"/admin/staff/{world['workerA1']}", json={"active": True}, headers=world.auth("admin"))
     assert r.status_code == 200, r.text
-    assert client.get("/me", headers=old).status_code == 200
+    assert_problem(client.get("/me", headers=old), 401)
+    again = client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD})
+    assert client.get("/me", headers=bearer(again.json()["access_token"])).status_code == 200
 
 
 # -- tokens ---------------------------------------------------------------------------------

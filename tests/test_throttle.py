@@ -27,3 +27,14 @@ def test_too_many_attempts_from_one_address(client, world, settings):
     answers = [sign_in(client, f"1391234{i:04d}").status_code for i in range(limit + 1)]
     assert answers[:limit] == [401] * limit and answers[limit] == 429
     assert client.post("/auth/dev/resident", json={"openid": "someone"}).status_code == 429
+
+
+def test_a_new_password_ends_older_tokens(client, world):
+    token = client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD}).json()
+    old = {"Authorization": f"Bearer {token['access_token']}"}
+    assert client.get("/me", headers=old).status_code == 200
+    r = client.patch(f"/admin/staff/{world['workerA1']}", json={"password": "a-brand-new-one"}, headers=world.auth("admin"))
+    assert r.status_code == 200
+    assert client.get("/me", headers=old).status_code == 401
+    fresh = client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": "a-brand-new-one"})
+    assert client.get("/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"}).status_code == 200

@@ -223,6 +223,8 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     grid_ids = body.grid_ids if body.grid_ids is not None else staff_grid_ids(db, [staff.id])[staff.id]
     with db.no_autoflush:  # a taken phone surfaces in _save as a 409, not in a lookup as a 500
         _apply(staff, body, skip=("password", "grid_ids"))
+        if new_hash is not None or body.active is False:
+            staff.token_version += 1
         if new_hash is not None:
             staff.password_hash = new_hash
         _check_placement(db, staff, grid_ids, town_id)

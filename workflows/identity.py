@@ -143,7 +143,7 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
         return Principal("resident", resident.id, Role.RESIDENT, resident.name, resident.town_id)
     if claims.kind == "staff":
         staff = db.get(Staff, claims.subject)
-        if staff is None or not staff.active:
+        if staff is None or not staff.active or claims.version != staff.token_version:
             return None
         grid_ids: frozenset[int] = frozenset()
         if staff.role == Role.GRID_WORKER.value:

@@ -20,6 +20,8 @@ class TokenClaims:
     subject: int
     role: str
     town_id: int | None
+    # A staff account's credentials version: a new password or a disabled account ends older tokens.
+    version: int = 0
 
 
 def issue_token(secret: str, claims: TokenClaims, now: datetime, lifetime: timedelta) -> str:
@@ -28,6 +30,7 @@ def issue_token(secret: str, claims: TokenClaims, now: datetime, lifetime: timed
         "kind": claims.kind,
         "role": claims.role,
         "town": claims.town_id,
+        "ver": claims.version,
         "iat": int(now.timestamp()),
         "exp": int((now + lifetime).timestamp()),
     }
@@ -48,6 +51,7 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
             subject=int(payload["sub"]),
             role=payload["role"],
             town_id=payload.get("town"),
+            version=int(payload.get("ver", 0)),
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise TokenError(str(exc)) from exc

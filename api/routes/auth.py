@@ -45,9 +45,12 @@ class TokenOut(BaseModel):
     profile_complete: bool | None = None
 
 
-def token_for(settings, kind: str, user_id: int, role: str, town_id: int | None, now, *, lifetime: timedelta | None = None) -> TokenOut:
+def token_for(
+    settings, kind: str, user_id: int, role: str, town_id: int | None, now, *,
+    lifetime: timedelta | None = None, version: int = 0,
+) -> TokenOut:
     lifetime = lifetime or timedelta(minutes=settings.access_token_minutes)
-    token = issue_token(settings.secret_key, TokenClaims(kind, user_id, role, town_id), now, lifetime)
+    token = issue_token(settings.secret_key, TokenClaims(kind, user_id, role, town_id, version), now, lifetime)
     return TokenOut(
         access_token=token, expires_in=int(lifetime.total_seconds()), kind=kind, role=role, user_id=user_id
     )
@@ -67,7 +70,7 @@ def _throttle(request: Request, settings, now, phone: str | None = None) -> None
     throttle.count_attempt(request.app.state.db, limits, now=now, window_seconds=settings.signin_window_seconds)
 
 
-@router.post("/wechat", responses=problem_responses(401, 422, 429, 502, 503))
+@router.post("/wechat", responses=problem_responses(400, 401, 422, 429, 502, 503))
 def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
     _throttle(request, settings, now)
@@ -75,7 +78,7 @@ def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, req
     return _resident_token(settings, resident, now)
 
 
-@router.post("/dev/resident", responses=problem_responses(404, 422, 429))
+@router.post("/dev/resident", responses=problem_responses(400, 404, 422, 429))
 def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Development only: sign in as a resident without WeChat (off outside development)."""
     if not settings.dev_login:
@@ -85,9 +88,9 @@ def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings, 
     return _resident_token(settings, resident, now)
 
 
-@router.post("/staff", responses=problem_responses(401, 422, 429))
+@router.post("/staff", responses=problem_responses(400, 401, 422, 429))
 def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Grid workers, secretaries, members and town admins: phone and password (attempts are limited)."""
     _throttle(request, settings, now, phone=body.phone)
     staff = identity.sign_in_staff(db, body.phone, body.password)
-    return token_for(settings, "staff", staff.id, staff.role, staff.town_id, now)
+    return token_for(settings, "staff", staff.id, staff.role, staff.town_id, now, version=staff.token_version)
