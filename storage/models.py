@@ -418,3 +418,24 @@ class RateLimitHit(SQLModel, table=True):
     key: str = Field(max_length=120)
     window_start: datetime = _ts()
     count: int = 0
+
+
+class RefreshToken(SQLModel, table=True):
+    """A long-lived sign-in, used once: each use gives a new one in the same family.
+
+    Only a hash is kept. A token used a second time means it was copied: its whole family
+    is revoked, the thief's and the owner's alike, and both must sign in again.
+    """
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_user", "user_kind", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    family: str = Field(max_length=32, index=True)
+    user_kind: str = Field(max_length=10)  # resident | staff
+    user_id: int
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(default=None)
+    revoked_at: datetime | None = _ts(default=None)
+    created_at: datetime = _ts()

@@ -24,6 +24,7 @@ from workflows.hierarchy_inputs import (
 )
 from workflows.audit import audit
 from workflows.paging import PageRequest, fetch_page
+from workflows.refresh import revoke_user
 from workflows.principal import Principal
 from workflows.unit import use_case
 
@@ -225,6 +226,7 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
         _apply(staff, body, skip=("password", "grid_ids"))
         if new_hash is not None or body.active is False:
             staff.token_version += 1
+            revoke_user(db, "staff", staff.id, now)
         if new_hash is not None:
             staff.password_hash = new_hash
         _check_placement(db, staff, grid_ids, town_id)

@@ -134,6 +134,14 @@ def update_profile(
     return resident
 
 
+def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
+    """The account a refresh token belongs to, if it may still sign in."""
+    account = db.get(Resident if kind == "resident" else Staff, user_id)
+    if account is None or (kind == "staff" and not account.active):
+        raise SignInFailed("the account no longer exists or is disabled")
+    return account
+
+
 def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
     """The principal a token names, or None if it no longer exists or is disabled."""
     if claims.kind == "resident":

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     signin_per_phone: int = Field(10, ge=1, description="Staff sign-in attempts per phone per window.")
     signin_per_address: int = Field(60, ge=1, description="Sign-in attempts per client address per window.")
     secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
-    access_token_minutes: int = Field(12 * 60, ge=1)
+    access_token_minutes: int = Field(60, ge=1, description="Lifetime of an access token.")
+    refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token (each use renews it).")
     dashboard_token_days: int = Field(365, ge=1)
     dev_login: bool | None = Field(
         None, description="Resident sign-in without WeChat; on only in development."

@@ -1,0 +1,72 @@
+"""Access tokens expire; refresh tokens rotate on every use, and a reused one ends its family."""
+
+from __future__ import annotations
+
+from tests.world import PASSWORD
+
+
+def staff_sign_in(client, world, who="workerA1"):
+    r = client.post("/auth/staff", json={"phone": world.phones[who], "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refresh(client, token, expect=200):
+    r = client.post("/auth/refresh", json={"refresh_token": token})
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def me(client, access) -> int:
+    return client.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code
+
+
+def test_access_tokens_expire_and_refresh_tokens_rotate(client, world, clock, settings):
+    first = staff_sign_in(client, world)
+    assert first["expires_in"] == settings.access_token_minutes * 60 and first["refresh_token"]
+    clock.advance(minutes=settings.access_token_minutes + 1)
+    assert me(client, first["access_token"]) == 401
+    second = refresh(client, first["refresh_token"])
+    assert me(client, second["access_token"]) == 200
+    assert second["refresh_token"] != first["refresh_token"] and second["role"] == "grid_worker"
+    third = refresh(client, second["refresh_token"])
+    assert me(client, third["access_token"]) == 200
+
+
+def test_a_reused_refresh_token_ends_the_whole_family(client, world):
+    first = staff_sign_in(client, world)
+    second = refresh(client, first["refresh_token"])
+    stolen = refresh(client, first["refresh_token"], expect=401)  # the copy is used again
+    assert stolen["type"] == "urn:wudan:problem:sign-in-failed"
+    refresh(client, second["refresh_token"], expect=401)  # and the owner's line is ended too
+    other = staff_sign_in(client, world)  # another sign-in is another family
+    refresh(client, other["refresh_token"])
+
+
+def test_refresh_tokens_end_with_the_password_logout_or_time(client, world, clock, settings):
+    session = staff_sign_in(client, world)
+    client.patch(f"/admin/staff/{world['workerA1']}", json={"password": "a-brand-new-one"}, headers=world.auth("admin"))
+    refresh(client, session["refresh_token"], expect=401)
+
+    session = staff_sign_in(client, world, "workerA2")
+    assert client.post("/auth/logout", json={"refresh_token": session["refresh_token"]}).status_code == 204
+    refresh(client, session["refresh_token"], expect=401)
+
+    session = staff_sign_in(client, world, "secA")
+    clock.advance(days=settings.refresh_token_days + 1)
+    refresh(client, session["refresh_token"], expect=401)
+
+
+def test_residents_refresh_too(client, world):
+    signed = client.post("/auth/dev/resident", json={"openid": "someone"}).json()
+    renewed = refresh(client, signed["refresh_token"])
+    assert renewed["kind"] == "resident" and renewed["user_id"] == signed["user_id"]
+    assert renewed["profile_complete"] is False and me(client, renewed["access_token"]) == 200
+
+
+def test_a_disabled_account_cannot_refresh(client, world):
+    session = staff_sign_in(client, world, "memberA1")
+    client.patch(f"/admin/staff/{world['memberA1']}", json={"active": False}, headers=world.auth("admin"))
+    refresh(client, session["refresh_token"], expect=401)
+    refresh(client, "x" * 43, expect=401)
+    assert client.post("/auth/refresh", json={"refresh_token": "short"}).status_code == 422
