@@ -1,0 +1,31 @@
+"""The tables, one module per concern. Alembic migrations in `alembic/versions` build them;
+keep both in step (tests/test_schema.py compares them)."""
+
+from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Resident, Category
+from storage.models.orders import Order, OrderEvent, Photo
+from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
+from storage.models.aggregates import StatsCount, StatsStageTime, MemberPoints
+from storage.models.security import AuditEntry, RateLimitHit, RefreshToken
+
+__all__ = [
+    "Town",
+    "Branch",
+    "Grid",
+    "Staff",
+    "GridWorkerGrid",
+    "Resident",
+    "Category",
+    "Order",
+    "OrderEvent",
+    "Photo",
+    "OutboxMessage",
+    "StageAlert",
+    "Delivery",
+    "InboxItem",
+    "StatsCount",
+    "StatsStageTime",
+    "MemberPoints",
+    "AuditEntry",
+    "RateLimitHit",
+    "RefreshToken",
+]

@@ -1,0 +1,76 @@
+"""Aggregates for the dashboards and member points, kept by the moves."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+# Aggregates for the dashboards, kept by the transitions in their own transaction. Each
+# row is one cell of a cube: the day the orders were placed (in the town's time zone),
+# where they are (branch, grid), what (category), who holds them (member, 0 for nobody).
+_CELL = ("town_id", "day", "branch_id", "grid_id", "category_id", "member_id")
+
+
+class StatsCount(SQLModel, table=True):
+    """A counter of a cell: `state:<state>` (orders now in that state) or an event count."""
+
+    __tablename__ = "stats_counts"
+    __table_args__ = (
+        UniqueConstraint(*_CELL, "metric", name="uq_stats_counts_cell"),
+        Index("ix_stats_counts_town_day", "town_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    day: date
+    branch_id: int
+    grid_id: int
+    category_id: int
+    member_id: int
+    metric: str = Field(max_length=30)
+    n: int = 0
+
+
+class StatsStageTime(SQLModel, table=True):
+    """How long a stage took, as a histogram per cell: count and total seconds per bucket."""
+
+    __tablename__ = "stats_stage_times"
+    __table_args__ = (
+        UniqueConstraint(*_CELL, "stage", "bucket", name="uq_stats_stage_times_cell"),
+        Index("ix_stats_stage_times_town_day", "town_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    day: date
+    branch_id: int
+    grid_id: int
+    category_id: int
+    member_id: int
+    stage: str = Field(max_length=20)
+    bucket: int
+    n: int = 0
+    seconds_sum: int = Field(default=0, sa_type=BigInteger)
+
+
+class MemberPoints(SQLModel, table=True):
+    """党员积分 earned on a day (in the town's time zone)."""
+
+    __tablename__ = "member_points"
+    __table_args__ = (
+        UniqueConstraint("member_id", "day", name="uq_member_points_day"),
+        Index("ix_member_points_town_day", "town_id", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    branch_id: int
+    member_id: int = Field(foreign_key="staff.id")
+    day: date
+    points: int = 0
+    completed: int = 0
+    five_star: int = 0
+    overdue: int = 0

@@ -1,0 +1,116 @@
+"""Orders, their timeline and their photos."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, text
+from sqlmodel import Field, SQLModel
+
+from storage.models._fields import timestamp as _ts
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_grid_state", "grid_id", "state", "stage_deadline"),
+        Index("ix_orders_branch_state", "branch_id", "state", "stage_deadline"),
+        Index("ix_orders_assignee_state", "assignee_id", "state", "stage_deadline"),
+        Index("ix_orders_resident", "resident_id", "id"),
+        Index("ix_orders_placed_by", "placed_by_staff_id", "id"),
+        Index("ix_orders_town_created", "town_id", "created_at"),
+        # The sweep for overdue stages reads only open orders, earliest deadline first.
+        Index(
+            "ix_orders_open_deadline",
+            "stage_deadline",
+            postgresql_where=text("stage_deadline IS NOT NULL"),
+            sqlite_where=text("stage_deadline IS NOT NULL"),
+        ),
+        Index("ix_orders_contact_phone", "contact_phone", postgresql_where=text("resident_id IS NULL"),
+              sqlite_where=text("resident_id IS NULL")),
+        # Overdue now, by stage, for one town: an index range, not a scan of the town's orders.
+        Index(
+            "ix_orders_town_deadline", "town_id", "stage_deadline", "state",
+            postgresql_where=text("stage_deadline IS NOT NULL"),
+            sqlite_where=text("stage_deadline IS NOT NULL"),
+        ),
+        # The sweep reads only orders with an alert due: its cost follows what is due.
+        Index(
+            "ix_orders_next_alert",
+            "next_alert_at",
+            postgresql_where=text("next_alert_at IS NOT NULL"),
+            sqlite_where=text("next_alert_at IS NOT NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    branch_id: int = Field(foreign_key="branches.id")
+    grid_id: int = Field(foreign_key="grids.id")
+    category_id: int = Field(foreign_key="categories.id", index=True)
+    urgency: str = Field(default="normal", max_length=10)
+    state: str = Field(max_length=20)
+    version: int = 1
+    description: str = Field(max_length=2000)
+    address: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    # Who the order is for: a signed-in resident, or a name and phone taken on a visit.
+    resident_id: int | None = Field(default=None, foreign_key="residents.id")
+    contact_name: str | None = Field(default=None, max_length=50)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    placed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    channel: str = Field(default="mini_program", max_length=20)
+    claimed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    reopen_count: int = 0
+    completion_note: str | None = Field(default=None, max_length=2000)
+    rating_stars: int | None = None
+    rating_comment: str | None = Field(default=None, max_length=500)
+    rating_source: str | None = Field(default=None, max_length=10)
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    request_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    stage_entered_at: datetime = _ts()
+    stage_deadline: datetime | None = _ts(default=None)
+    # When the sweep must next look at the current stage (a reminder, escalation or auto-close).
+    next_alert_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+
+
+class OrderEvent(SQLModel, table=True):
+    """One row per transition: the timeline the resident sees."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index("ix_order_events_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    action: str = Field(max_length=20)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str = Field(max_length=20)
+    actor_role: str = Field(max_length=20)
+    actor_id: int | None = None
+    actor_name: str | None = Field(default=None, max_length=50)
+    note: str | None = Field(default=None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Photo(SQLModel, table=True):
+    """An uploaded image; its id is a random token, so URLs cannot be guessed."""
+
+    __tablename__ = "photos"
+    __table_args__ = (Index("ix_photos_order", "order_id"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    purpose: str | None = Field(default=None, max_length=10)  # request | evidence
+    uploader_role: str = Field(max_length=20)
+    uploader_id: int
+    content_type: str = Field(max_length=30)
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime = _ts()

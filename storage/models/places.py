@@ -1,0 +1,119 @@
+"""The town and its people: towns, branches, grids, staff, residents, categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.models._fields import timestamp as _ts
+
+
+class Town(SQLModel, table=True):
+    __tablename__ = "towns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    # The public 晒单 board: completed work, anonymised, readable without sign-in.
+    public_board_enabled: bool = False
+    # 党员积分 rules of the town: configuration, not code.
+    points_completed: int = 10
+    points_five_star: int = 5
+    points_overdue: int = -5
+    created_at: datetime = _ts()
+
+
+class Branch(SQLModel, table=True):
+    """A party branch (党支部) of a village or community."""
+
+    __tablename__ = "branches"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(default="village", max_length=20)  # village | community
+    # The branch's WeCom group robot (members' group), when the WeCom channel is on.
+    wecom_webhook_key: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _ts()
+
+
+class Grid(SQLModel, table=True):
+    __tablename__ = "grids"
+    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    branch_id: int = Field(foreign_key="branches.id", index=True)
+    name: str = Field(max_length=100)
+    households: int | None = None
+    # The grid workers' WeCom group robot, when the WeCom channel is on.
+    wecom_webhook_key: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _ts()
+
+
+class Staff(SQLModel, table=True):
+    """Grid workers, branch secretaries, party members and town admins: phone + password."""
+
+    __tablename__ = "staff"
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branches.id", index=True)
+    role: str = Field(max_length=20)
+    name: str = Field(max_length=50)
+    phone: str = Field(max_length=20, unique=True)
+    password_hash: str = Field(max_length=200)
+    # 乡贤: a local worthy the branch may dispatch to like a member.
+    is_local_worthy: bool = False
+    active: bool = True
+    # Raised when the password changes or the account is disabled: older tokens stop working.
+    token_version: int = 0
+    created_at: datetime = _ts()
+
+
+class GridWorkerGrid(SQLModel, table=True):
+    """Which grids a grid worker serves."""
+
+    __tablename__ = "grid_worker_grids"
+
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    grid_id: int = Field(foreign_key="grids.id", primary_key=True, index=True)
+
+
+class Resident(SQLModel, table=True):
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str | None = Field(default=None, max_length=64, unique=True)
+    unionid: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=50)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    # Only a phone WeChat vouched for links orders taken for that phone on a visit.
+    phone_verified: bool = False
+    town_id: int | None = Field(default=None, foreign_key="towns.id")
+    grid_id: int | None = Field(default=None, foreign_key="grids.id", index=True)
+    created_at: datetime = _ts()
+
+
+class Category(SQLModel, table=True):
+    """What an order is about, with the time limit of each stage in minutes."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("town_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id", index=True)
+    name: str = Field(max_length=50)
+    description: str = Field(default="", max_length=500)
+    default_urgency: str = Field(default="normal", max_length=10)
+    claim_minutes: int = 120
+    dispatch_minutes: int = 1440
+    accept_minutes: int = 240
+    complete_minutes: int = 4320
+    complete_urgent_minutes: int = 1440
+    rate_minutes: int = 10080
+    active: bool = True
+    created_at: datetime = _ts()
