@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.states import Urgency
 
@@ -17,6 +19,16 @@ Plain = Annotated[str, StringConstraints(pattern=_PRINTABLE)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=_PRINTABLE)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9]{5,15}$")]
 PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,40}$")]
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)):
+        return value
+    raise ValueError("a day is written YYYY-MM-DD")
+
+
+# A day as YYYY-MM-DD only: pydantic alone takes "0" for 1970-01-01 (a Unix time) and "2026-11-20T00:00".
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class Strict(BaseModel):

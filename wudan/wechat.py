@@ -12,6 +12,8 @@ import httpx
 BUSY = -1
 RATE_LIMITED = 45011
 TOKEN_EXPIRED = {40001, 42001}
+# openids and unionids are about 28 characters; the residents table keeps up to 64.
+MAX_ID_LENGTH = 64
 
 
 class WeChatError(Exception):
@@ -66,9 +68,12 @@ class WeChatClient:
                 "grant_type": "authorization_code",
             },
         )
-        if not body.get("openid"):
-            raise WeChatUnreachable("jscode2session answered without an openid")
-        return WeChatSession(body["openid"], body.get("session_key", ""), body.get("unionid"))
+        openid, unionid = body.get("openid"), body.get("unionid")
+        if not _short_text(openid):
+            raise WeChatUnreachable("jscode2session answered without a usable openid")
+        if unionid is not None and not _short_text(unionid):
+            raise WeChatUnreachable("jscode2session answered with an unusable unionid")
+        return WeChatSession(openid, body.get("session_key", ""), unionid)
 
     def phone_number(self, code: str) -> str:
         """`wxa/business/getuserphonenumber`: a one-time phone code for the bound number."""
@@ -147,3 +152,7 @@ class WeChatClient:
         if errcode != 0:
             raise WeChatError(errcode, str(body.get("errmsg", "")))
         return body
+
+
+def _short_text(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH

@@ -23,8 +23,11 @@ from workflows.identity import new_dashboard_id, record_token_issued
 from workflows.paging import Page
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=problem_responses(401, 403))
-ONE = problem_responses(404)
-WRITE = problem_responses(404, 409, 422)
+LIST = problem_responses(422)
+ONE = problem_responses(404, 422)
+# A body that cannot be read at all (not UTF-8, say) is 400; one that reads but is wrong is 422.
+WRITE = problem_responses(400, 404, 409, 422)
+DELETE = problem_responses(404, 409, 422)
 
 
 def _page(view, rows_total, page) -> Page:
@@ -42,7 +45,7 @@ def update_town(body: TownUpdate, user: Admin, db: Db, now: Now) -> TownView:
     return TownView.model_validate(h.update_town(db, user, body, now=now), from_attributes=True)
 
 
-@router.get("/branches")
+@router.get("/branches", responses=LIST)
 def list_branches(user: Admin, db: Db, page: Paging) -> Page[BranchView]:
     return _page(BranchView, h.list_in_town(db, user, Branch, page), page)
 
@@ -62,13 +65,13 @@ def update_branch(branch_id: PathId, body: BranchUpdate, user: Admin, db: Db, no
     return BranchView.model_validate(h.update_branch(db, user, branch_id, body, now=now), from_attributes=True)
 
 
-@router.delete("/branches/{branch_id}", status_code=204, responses=WRITE)
+@router.delete("/branches/{branch_id}", status_code=204, responses=DELETE)
 def delete_branch(branch_id: PathId, user: Admin, db: Db, now: Now) -> Response:
     h.delete_branch(db, user, branch_id, now=now)
     return Response(status_code=204)
 
 
-@router.get("/grids")
+@router.get("/grids", responses=LIST)
 def list_grids(
     user: Admin, db: Db, page: Paging, branch_id: QueryId = None
 ) -> Page[GridView]:
@@ -91,7 +94,7 @@ def update_grid(grid_id: PathId, body: GridUpdate, user: Admin, db: Db, now: Now
     return GridView.model_validate(h.update_grid(db, user, grid_id, body, now=now), from_attributes=True)
 
 
-@router.delete("/grids/{grid_id}", status_code=204, responses=WRITE)
+@router.delete("/grids/{grid_id}", status_code=204, responses=DELETE)
 def delete_grid(grid_id: PathId, user: Admin, db: Db, now: Now) -> Response:
     h.delete_grid(db, user, grid_id, now=now)
     return Response(status_code=204)
@@ -102,7 +105,7 @@ def _staff_views(db, rows) -> list[StaffView]:
     return [h.staff_view(s, grids[s.id]) for s in rows]
 
 
-@router.get("/staff")
+@router.get("/staff", responses=LIST)
 def list_staff(
     user: Admin, db: Db, page: Paging,
     role: Annotated[Role | None, Query()] = None,
@@ -133,7 +136,7 @@ def update_staff(staff_id: PathId, body: StaffUpdate, user: Admin, db: Db, now: 
     return _staff_views(db, [h.update_staff(db, user, staff_id, body, now=now)])[0]
 
 
-@router.get("/categories")
+@router.get("/categories", responses=LIST)
 def list_categories(user: Admin, db: Db, page: Paging) -> Page[CategoryView]:
     return _page(CategoryView, h.list_in_town(db, user, Category, page), page)
 
@@ -154,13 +157,13 @@ def update_category(category_id: PathId, body: CategoryUpdate, user: Admin, db: 
     return CategoryView.model_validate(h.update_category(db, user, category_id, body, now=now), from_attributes=True)
 
 
-@router.delete("/categories/{category_id}", status_code=204, responses=WRITE)
+@router.delete("/categories/{category_id}", status_code=204, responses=DELETE)
 def delete_category(category_id: PathId, user: Admin, db: Db, now: Now) -> Response:
     h.delete_category(db, user, category_id, now=now)
     return Response(status_code=204)
 
 
-@router.get("/audit")
+@router.get("/audit", responses=LIST)
 def list_audit(
     user: Admin, db: Db, page: Paging,
     entity: Annotated[Literal["town", "branch", "grid", "staff", "category", "roster", "delivery", "dashboard_token"]

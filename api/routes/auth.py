@@ -114,7 +114,7 @@ def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, r
     return _with_refresh(_staff_token(settings, staff, now), request, settings, now)
 
 
-@router.post("/refresh", responses=problem_responses(401, 422))
+@router.post("/refresh", responses=problem_responses(400, 401, 422))
 def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """A new access token and the next refresh token, for a refresh token used once."""
     kind, user_id, following = refresh_tokens.rotate(
@@ -124,7 +124,7 @@ def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, r
     return _with_refresh(out, request, settings, now, following)
 
 
-@router.post("/logout", status_code=204, responses=problem_responses(422))
+@router.post("/logout", status_code=204, responses=problem_responses(400, 422))
 def logout(body: RefreshRequest, now: Now, request: Request) -> Response:
     """End the session the refresh token belongs to (access tokens end at their expiry)."""
     refresh_tokens.end_family(request.app.state.db, body.refresh_token, now=now)

@@ -31,7 +31,7 @@ def town_board(
     "/photos/{photo_id}",
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-               **problem_responses(404)},
+               **problem_responses(404, 422)},
 )
 def board_photo(photo_id: str, db: Db, settings: AppSettings) -> FileResponse:
     """An evidence photo of an order on a public board; any other photo is not found."""

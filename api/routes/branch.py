@@ -10,7 +10,7 @@ from workflows.queries import MemberLoad, branch_members
 router = APIRouter(prefix="/branch", tags=["branch"])
 
 
-@router.get("/members", responses=problem_responses(401, 403))
+@router.get("/members", responses=problem_responses(401, 403, 422))
 def members(user: Staff, db: Db, page: Paging) -> Page[MemberLoad]:
     """Members of the branch with their open orders now, lightest load first."""
     return branch_members(db, user, page)

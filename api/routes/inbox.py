@@ -18,7 +18,7 @@ class UnreadCount(BaseModel):
     unread: int
 
 
-@router.get("")
+@router.get("", responses=problem_responses(422))
 def list_inbox(user: Person, db: Db, page: Paging, unread_only: bool = False) -> Page[InboxItemView]:
     """Newest first."""
     return inbox.list_inbox(db, user, page, unread_only=unread_only)
@@ -29,7 +29,7 @@ def unread_count(user: Person, db: Db) -> UnreadCount:
     return UnreadCount(unread=inbox.unread_count(db, user))
 
 
-@router.post("/{item_id}/read", status_code=204, responses=problem_responses(404))
+@router.post("/{item_id}/read", status_code=204, responses=problem_responses(404, 422))
 def mark_read(item_id: PathId, user: Person, db: Db, now: Now) -> Response:
     inbox.mark_read(db, user, item_id, now=now)
     return Response(status_code=204)

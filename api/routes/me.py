@@ -47,7 +47,7 @@ def who_am_i(user: CurrentUser, db: Db) -> Me:
     return _me(user, db.get(model, user.id) if model else None)
 
 
-@router.put("/profile", responses=problem_responses(401, 403, 422, 502, 503))
+@router.put("/profile", responses=problem_responses(400, 401, 403, 422, 502, 503))
 def update_profile(body: ProfileUpdate, user: Resident, db: Db, now: Now, request: Request) -> Me:
     """Name, phone (typed, or the code of the getPhoneNumber button) and the grid lived in."""
     wechat = request.app.state.wechat if request.app.state.settings.wechat_appid else None

@@ -23,7 +23,7 @@ def delivery_summary(user: Admin, db: Db, now: Now) -> DeliverySummary:
     return deliveries.summary(db, user, now)
 
 
-@router.get("")
+@router.get("", responses=problem_responses(422))
 def list_deliveries(
     user: Admin, db: Db, page: Paging,
     status: Annotated[DeliveryStatus | None, Query(description="e.g. dead for the dead letters")] = None,
@@ -32,7 +32,7 @@ def list_deliveries(
     return deliveries.list_deliveries(db, user, page, status=status, channel=channel)
 
 
-@router.post("/{delivery_id}/retry", status_code=204, responses=problem_responses(404, 409))
+@router.post("/{delivery_id}/retry", status_code=204, responses=problem_responses(404, 409, 422))
 def retry_delivery(delivery_id: PathId, user: Admin, db: Db, now: Now) -> Response:
     deliveries.retry_delivery(db, user, delivery_id, now=now)
     return Response(status_code=204)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from tempfile import SpooledTemporaryFile
 from typing import Annotated, BinaryIO
 
@@ -16,12 +15,13 @@ from api.problems import problem_responses
 from domain.errors import RuleViolation
 from domain.roles import Role
 from workflows import ledger, roster, roster_file
+from workflows.inputs import Day as IsoDay
 from workflows.principal import Principal
 
 router = APIRouter(prefix="/admin", tags=["office"], responses=problem_responses(401, 403))
 XLSX = {200: {"content": {ledger.XLSX_MEDIA_TYPE: {}}, "description": "An XLSX workbook"}}
 Office = Annotated[Principal, require(Role.TOWN_ADMIN, Role.SECRETARY)]
-Day = Annotated[date, Query(description="YYYY-MM-DD, a day in the town's time zone")]
+Day = Annotated[IsoDay, Query(description="YYYY-MM-DD, a day in the town's time zone")]
 
 
 @router.get("/ledger.xlsx", response_class=StreamingResponse, responses={**XLSX, **problem_responses(404, 422)})
@@ -45,7 +45,7 @@ def roster_template(user: Admin) -> StreamingResponse:
     return _xlsx(roster_file.write_template, "roster-template.xlsx", "名单模板.xlsx")
 
 
-@router.post("/roster", responses=problem_responses(413, 422))
+@router.post("/roster", responses=problem_responses(400, 413, 422))
 def import_roster(
     file: Annotated[UploadFile, File(description="XLSX, or CSV in UTF-8 or GB18030 (GBK)")],
     user: Admin, read_db: ReadDb, db: Db, now: Now, settings: AppSettings,

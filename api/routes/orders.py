@@ -20,6 +20,8 @@ from workflows.views import OrderDetail, order_detail
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 MOVE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+# A body that cannot be read at all (not UTF-8, say) is 400; one that reads but is wrong is 422.
+MOVE_WITH_BODY_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -29,7 +31,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 422))
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 422))
 def place(
     draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -44,7 +46,7 @@ def place(
     return order_detail(db, placed.order, user, now)
 
 
-@router.get("", responses=problem_responses(401, 422))
+@router.get("", responses=problem_responses(401, 403, 422))
 def list_orders(
     user: Person, db: Db, now: Now, page: Paging,
     state: Annotated[list[OrderState] | None, Query()] = None,
@@ -59,13 +61,13 @@ def list_orders(
     return queries.list_orders(db, user, filters, page, now)
 
 
-@router.get("/todo", responses=problem_responses(401, 403))
+@router.get("/todo", responses=problem_responses(401, 403, 422))
 def todo(user: Person, db: Db, now: Now, page: Paging) -> OrderPage:
     """What waits on the caller, most overdue first: to claim, to dispatch, to handle, to rate."""
     return queries.todo_orders(db, user, page, now)
 
 
-@router.get("/{order_id}", responses=problem_responses(401, 404))
+@router.get("/{order_id}", responses=problem_responses(401, 403, 404, 422))
 def get_order(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     """One order with its photos and timeline (Chinese labels included)."""
     return queries.get_order(db, user, order_id, now)
@@ -77,26 +79,26 @@ def claim(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     return order_detail(db, moves.claim_order(db, user, order_id, now=now), user, now)
 
 
-@router.post("/{order_id}/transfer", responses=MOVE_ERRORS)
+@router.post("/{order_id}/transfer", responses=MOVE_WITH_BODY_ERRORS)
 def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """Send an unclaimed order to the grid it really belongs to."""
     return order_detail(db, moves.transfer_order(db, user, order_id, body, now=now), user, now)
 
 
-@router.post("/{order_id}/reject", responses=MOVE_ERRORS)
+@router.post("/{order_id}/reject", responses=MOVE_WITH_BODY_ERRORS)
 def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
     """不予受理: refuse with a reason (duplicate, out of scope, not actionable)."""
     return order_detail(db, moves.reject_order(db, user, order_id, body, now=now), user, now)
 
 
-@router.post("/{order_id}/cancel", responses=MOVE_ERRORS)
+@router.post("/{order_id}/cancel", responses=MOVE_WITH_BODY_ERRORS)
 def cancel(order_id: PathId, user: Person, db: Db, now: Now, body: OptionalReason | None = None) -> OrderDetail:
     """撤单: the resident withdraws an order not yet dispatched."""
     order = moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now)
     return order_detail(db, order, user, now)
 
 
-@router.post("/{order_id}/dispatch", responses=MOVE_ERRORS)
+@router.post("/{order_id}/dispatch", responses=MOVE_WITH_BODY_ERRORS)
 def dispatch(order_id: PathId, body: DispatchRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """支部派单: the branch secretary assigns a member of the branch."""
     return order_detail(db, moves.dispatch_order(db, user, order_id, body, now=now), user, now)
@@ -108,13 +110,13 @@ def accept(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
     return order_detail(db, moves.accept_order(db, user, order_id, now=now), user, now)
 
 
-@router.post("/{order_id}/decline", responses=MOVE_ERRORS)
+@router.post("/{order_id}/decline", responses=MOVE_WITH_BODY_ERRORS)
 def decline(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
     """The assigned member hands it back to the secretary, with a reason."""
     return order_detail(db, moves.decline_order(db, user, order_id, body, now=now), user, now)
 
 
-@router.post("/{order_id}/complete", responses=MOVE_ERRORS)
+@router.post("/{order_id}/complete", responses=MOVE_WITH_BODY_ERRORS)
 def complete(
     order_id: PathId, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings
 ) -> OrderDetail:
@@ -125,7 +127,7 @@ def complete(
     return order_detail(db, order, user, now)
 
 
-@router.post("/{order_id}/rate", responses=MOVE_ERRORS)
+@router.post("/{order_id}/rate", responses=MOVE_WITH_BODY_ERRORS)
 def rate(order_id: PathId, body: RatingRequest, user: Person, db: Db, now: Now) -> OrderDetail:
     """群众评单: 1-2 stars send it back round (at most twice); a grid worker records a callback."""
     return order_detail(db, moves.rate_order(db, user, order_id, body, now=now), user, now)

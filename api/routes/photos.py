@@ -27,7 +27,7 @@ class PhotoUploaded(BaseModel):
     size: int
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, 413, 415, 422))
+@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 413, 415, 422))
 def upload_photo(
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
     user: Person, db: Db, now: Now, settings: AppSettings,
@@ -46,7 +46,7 @@ def upload_photo(
     "/{photo_id}",
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-               **problem_responses(401, 404)},
+               **problem_responses(401, 403, 404, 422)},
 )
 def download_photo(photo_id: str, user: Person, db: Db, settings: AppSettings) -> FileResponse:
     photo = load_visible_photo(db, user, photo_id)

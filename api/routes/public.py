@@ -13,18 +13,18 @@ from workflows.paging import Page
 router = APIRouter(prefix="/towns", tags=["public"])
 
 
-@router.get("")
+@router.get("", responses=problem_responses(422))
 def list_towns(db: Db, page: Paging) -> Page[TownPublic]:
     return catalog.list_towns(db, page)
 
 
-@router.get("/{town_id}/grids", responses=problem_responses(404))
+@router.get("/{town_id}/grids", responses=problem_responses(404, 422))
 def list_grids(town_id: PathId, db: Db, page: Paging) -> Page[GridPublic]:
     """Grids of the town, for the resident to choose where they live."""
     return catalog.list_grids(db, town_id, page)
 
 
-@router.get("/{town_id}/categories", responses=problem_responses(404))
+@router.get("/{town_id}/categories", responses=problem_responses(404, 422))
 def list_categories(town_id: PathId, db: Db, page: Paging) -> Page[CategoryPublic]:
     """Active categories an order may be placed in."""
     return catalog.list_categories(db, town_id, page)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -13,6 +12,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CurrentUser, Db, Now, QueryId
 from api.problems import problem_responses
 from workflows import stats
+from workflows.inputs import Day
 from workflows.queries import StateCounts, state_counts
 from workflows.stats import Daily, GridRanking, Leaderboard, OverdueList, Overview, StatsQuery
 
@@ -23,8 +23,8 @@ router = APIRouter(prefix="/stats", tags=["stats"], responses={
 
 
 def stats_query(
-    date_from: Annotated[date | None, Query(description="First day (town time); default 29 days before date_to")] = None,
-    date_to: Annotated[date | None, Query(description="Last day (town time); default today")] = None,
+    date_from: Annotated[Day | None, Query(description="First day (town time); default 29 days before date_to")] = None,
+    date_to: Annotated[Day | None, Query(description="Last day (town time); default today")] = None,
     branch_id: QueryId = None,
     grid_id: QueryId = None,
     category_id: QueryId = None,
