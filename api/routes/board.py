@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from api.deps import AppSettings, Db, Paging, PathId, QueryId
 from api.problems import problem_responses
-from domain.errors import NotFound
+from api.routes.photos import photo_file
 from workflows import board
 from workflows.board import BoardItem
 from workflows.paging import Page
-from workflows.photos import photo_path
 
-log = logging.getLogger("wudan.photos")
 router = APIRouter(prefix="/public", tags=["public"])
 
 
@@ -35,14 +31,5 @@ def town_board(
 )
 def board_photo(photo_id: str, db: Db, settings: AppSettings) -> FileResponse:
     """An evidence photo of an order on a public board; any other photo is not found."""
-    photo = board.load_board_photo(db, photo_id)
-    path = photo_path(settings.photo_dir, photo.id)
-    if not path.is_file():
-        log.error("photo %s is in the database but not in %s", photo.id, settings.photo_dir)
-        raise NotFound("the photo file is missing")
     # Short-lived in shared caches: turning the board off should take effect soon.
-    return FileResponse(
-        path,
-        media_type=photo.content_type,
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
-    )
+    return photo_file(board.load_board_photo(db, photo_id), settings, cache="public, max-age=300")

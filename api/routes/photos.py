@@ -49,13 +49,16 @@ def upload_photo(
                **problem_responses(401, 403, 404, 422)},
 )
 def download_photo(photo_id: str, user: Person, db: Db, settings: AppSettings) -> FileResponse:
-    photo = load_visible_photo(db, user, photo_id)
+    return photo_file(load_visible_photo(db, user, photo_id), settings, cache="private, max-age=3600")
+
+
+def photo_file(photo, settings, *, cache: str) -> FileResponse:
+    """The stored image of `photo`; a row whose file is gone is a logged 404, not a 500."""
     path = photo_path(settings.photo_dir, photo.id)
     if not path.is_file():
         log.error("photo %s is in the database but not in %s", photo.id, settings.photo_dir)
         raise NotFound("the photo file is missing")
     return FileResponse(
-        path,
-        media_type=photo.content_type,
-        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        path, media_type=photo.content_type,
+        headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
     )
