@@ -719,19 +719,22 @@ def _aggregates(x, d: str, town_id: int, end: str) -> None:
     day = _local_day(d, "p.created")
     cell = "town_id, day, branch_id, grid_id, category_id, member_id"
     rated = "p.state = 'closed' AND p.stars IS NOT NULL"
-    counts = f"""
-      SELECT {day} AS day, p.branch_id, p.grid_id, p.category_id, 0 AS member_id, 'state:' || p.state AS metric FROM bench_plan p
-      UNION ALL SELECT {day}, p.branch_id, 0, 0, p.member_id, 'state:' || p.state FROM bench_plan p WHERE p.k >= 2
-      UNION ALL SELECT {day}, p.branch_id, p.grid_id, p.category_id, 0, 'claimed_in_time' FROM bench_plan p
-                WHERE p.k >= 1 AND p.d1 <= p.l1 * 60
-      UNION ALL SELECT {day}, p.branch_id, p.grid_id, p.category_id, 0, 'ratings' FROM bench_plan p WHERE {rated}
-      UNION ALL SELECT {day}, p.branch_id, 0, 0, p.member_id, 'ratings' FROM bench_plan p WHERE {rated}
-      UNION ALL SELECT {day}, p.branch_id, p.grid_id, p.category_id, 0, 'ratings_good' FROM bench_plan p WHERE {rated} AND p.stars >= 4
-      UNION ALL SELECT {day}, p.branch_id, 0, 0, p.member_id, 'ratings_good' FROM bench_plan p WHERE {rated} AND p.stars >= 4
-      UNION ALL SELECT {day}, p.branch_id, p.grid_id, p.category_id, 0, 'ratings_default' FROM bench_plan p
-                WHERE p.state = 'closed' AND p.stars IS NULL
-      UNION ALL SELECT {day}, p.branch_id, 0, 0, p.member_id, 'ratings_default' FROM bench_plan p
-                WHERE p.state = 'closed' AND p.stars IS NULL"""
+    # (grid, category, member, metric, condition) per row kind; the place cube is rolled up
+    # into the branch cube (grid, category and member 0) as record_move also writes it.
+    place = "p.grid_id, p.category_id, 0"
+    kinds = [("'state:' || p.state", "true", True), ("'claimed_in_time'", "p.k >= 1 AND p.d1 <= p.l1 * 60", False),
+             ("'ratings'", rated, True), ("'ratings_good'", f"{rated} AND p.stars >= 4", True),
+             ("'ratings_default'", "p.state = 'closed' AND p.stars IS NULL", True)]
+    selects = []
+    for metric, where, by_member in kinds:
+        selects.append(f"SELECT {day} AS day, p.branch_id, {place}, {metric} AS metric FROM bench_plan p WHERE {where}")
+        selects.append(f"SELECT {day} AS day, p.branch_id, 0, 0, 0, {metric} AS metric FROM bench_plan p WHERE {where}")
+        if by_member:
+            selects.append(f"SELECT {day} AS day, p.branch_id, 0, 0, p.member_id, {metric} AS metric FROM bench_plan p "
+                           f"WHERE p.k >= 2 AND {where}")
+    counts = "\n      UNION ALL ".join(selects)
+    counts = counts.replace("SELECT " + day + " AS day, p.branch_id, " + place + ",",
+                            "SELECT " + day + " AS day, p.branch_id, p.grid_id AS grid_id, p.category_id AS category_id, 0 AS member_id,", 1)
     x(f"""INSERT INTO stats_counts ({cell}, metric, n)
 SELECT {town_id}, day, branch_id, grid_id, category_id, member_id, metric, count(*) FROM ({counts}) a WHERE true
 GROUP BY day, branch_id, grid_id, category_id, member_id, metric
@@ -742,6 +745,7 @@ ON CONFLICT ({cell}, metric) DO UPDATE SET n = stats_counts.n + excluded.n""")
                                               ("complete", 4, True), ("rate", 5, True)], start=1):
         stages.append(f"SELECT {day} AS day, p.branch_id, p.grid_id, p.category_id, 0 AS member_id, '{name}' AS stage, "
                       f"p.d{s} AS secs FROM bench_plan p WHERE p.k >= {kmin}")
+        stages.append(f"SELECT {day}, p.branch_id, 0, 0, 0, '{name}', p.d{s} FROM bench_plan p WHERE p.k >= {kmin}")
         if member:
             stages.append(f"SELECT {day}, p.branch_id, 0, 0, p.member_id, '{name}', p.d{s} FROM bench_plan p WHERE p.k >= {kmin}")
     x(f"""INSERT INTO stats_stage_times ({cell}, stage, bucket, n, seconds_sum)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import func, select
 
-from storage.models import Order
+from storage.models import Order, StatsCount, StatsStageTime
 from tests.helpers import act, place, to_state, upload
 from workflows.sweep import sweep
 
@@ -100,6 +100,20 @@ def test_aggregates_agree_with_the_orders(client, world, clock, database):
     with database.session() as db:
         held = db.exec(select(func.count()).select_from(Order).where(Order.assignee_id == world["memberA1"])).one()
     assert member["submitted"] == held
+    summary = client.get("/stats/summary", headers=world.auth("admin")).json()
+    assert {k: v for k, v in summary["by_state"].items() if v} == truth
+    # The branch cube is the place cube summed over grids and categories, cell for cell.
+    with database.session() as db:
+        for model, keys in ((StatsCount, ("metric",)), (StatsStageTime, ("stage", "bucket"))):
+            sums = [model.n] + ([model.seconds_sum] if model is StatsStageTime else [])
+            group = [model.day, model.branch_id, *(getattr(model, k) for k in keys)]
+
+            def cube(*where, group=group, sums=sums, model=model):
+                rows = db.exec(select(*group, *(func.sum(c) for c in sums)).where(*where).group_by(*group)).all()
+                return {tuple(r[:len(group)]): tuple(int(v) for v in r[len(group):]) for r in rows}
+
+            place_cube = cube(model.member_id == 0, model.grid_id > 0)
+            assert place_cube and cube(model.member_id == 0, model.grid_id == 0) == place_cube
 
 
 def test_days_are_counted_in_the_towns_time_zone(client, world, clock):

@@ -1,9 +1,10 @@
 """Keep the dashboards' aggregates with every move, in the move's own transaction.
 
-Two cubes share `stats_counts` and `stats_stage_times`: the place cube (member 0) by
+Three cubes share `stats_counts` and `stats_stage_times`: the place cube (member 0) by
 day placed, branch, grid and category; the member cube (grid 0, category 0) by day
-placed and the member holding the order. Counters of states move with the order, so a
-dashboard sums a few hundred cells instead of scanning orders.
+placed and the member holding the order; the branch cube (grid, category and member 0)
+by day placed and branch, which the town-wide numbers read. Counters of states move
+with the order, so a dashboard sums a few hundred cells instead of scanning orders.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ class Snapshot:
                    order.stage_entered_at, order.stage_deadline)
 
 
-def local_day(moment: datetime, db: Session, town_id: int) -> date:
-    town = db.get(Town, town_id)
+def local_day(moment: datetime, town: Town | None) -> date:
     return moment.astimezone(ZoneInfo(town.timezone if town else "Asia/Shanghai")).date()
 
 
@@ -51,60 +51,56 @@ def record_move(
     db: Session, order: Order, before: Snapshot | None, action: Action, now: datetime,
     *, stars: int | None = None,
 ) -> None:
-    day = local_day(order.created_at, db, order.town_id)
     town = db.get(Town, order.town_id)
+    day = local_day(order.created_at, town)
     rules = PointRules(town.points_completed, town.points_five_star, town.points_overdue)
     after = Snapshot.of(order)
 
-    def place(snap: Snapshot) -> dict:
-        return {"town_id": order.town_id, "day": day, "branch_id": snap.branch_id, "grid_id": snap.grid_id,
-                "category_id": order.category_id, "member_id": 0}
+    def cells(snap: Snapshot | None) -> list[dict]:
+        """The place, branch and (while someone holds the order) member cells of the order as it was."""
+        if snap is None:
+            return []
+        cube = {"town_id": order.town_id, "day": day, "branch_id": snap.branch_id}
+        found = [{**cube, "grid_id": snap.grid_id, "category_id": order.category_id, "member_id": 0},
+                 {**cube, "grid_id": 0, "category_id": 0, "member_id": 0}]
+        if snap.assignee_id:
+            found.append({**cube, "grid_id": 0, "category_id": 0, "member_id": snap.assignee_id})
+        return found
 
-    def member(snap: Snapshot) -> dict | None:
-        if not snap.assignee_id:
-            return None
-        return {"town_id": order.town_id, "day": day, "branch_id": snap.branch_id, "grid_id": 0,
-                "category_id": 0, "member_id": snap.assignee_id}
-
-    def count(cell: dict | None, metric: str, n: int = 1) -> None:
-        if cell is not None:
+    def count(snap: Snapshot | None, metric: str, n: int = 1) -> None:
+        for cell in cells(snap):
             increment(db, StatsCount, {**cell, "metric": metric}, {"n": n}, unique=(*CELL, "metric"))
 
     if before is not None:
-        count(place(before), f"state:{before.state.value}", -1)
-        count(member(before), f"state:{before.state.value}", -1)
-    count(place(after), f"state:{after.state.value}")
-    count(member(after), f"state:{after.state.value}")
+        count(before, f"state:{before.state.value}", -1)
+    count(after, f"state:{after.state.value}")
 
     late = before is not None and before.stage_deadline is not None and now > before.stage_deadline
     if action == Action.CLAIM and not late:
-        count(place(after), "claimed_in_time")
+        count(after, "claimed_in_time")
     if action in (Action.RATE, Action.REOPEN) and stars is not None:
-        for cell in (place(before), member(before)):
-            count(cell, "ratings")
-            if stars >= SATISFIED_MIN_STARS:
-                count(cell, "ratings_good")
+        count(before, "ratings")
+        if stars >= SATISFIED_MIN_STARS:
+            count(before, "ratings_good")
     if action == Action.AUTO_CLOSE:
-        count(place(before), "ratings_default")
-        count(member(before), "ratings_default")
+        count(before, "ratings_default")
 
     if before is not None and before.stage_entered_at is not None:
         stage = STAGE_OF_STATE.get(before.state)
         if stage is not None and action in STAGE_DONE_BY[stage]:
             seconds = int((now - before.stage_entered_at).total_seconds())
-            for cell in (place(before), member(before)):
-                if cell is not None:
-                    increment(db, StatsStageTime, {**cell, "stage": stage.value, "bucket": bucket_of(seconds)},
-                              {"n": 1, "seconds_sum": seconds}, unique=(*CELL, "stage", "bucket"))
+            for cell in cells(before):
+                increment(db, StatsStageTime, {**cell, "stage": stage.value, "bucket": bucket_of(seconds)},
+                          {"n": 1, "seconds_sum": seconds}, unique=(*CELL, "stage", "bucket"))
 
     if action == Action.COMPLETE and order.assignee_id:
-        _points(db, order, now, rules.for_completion(late), completed=1, overdue=int(late))
+        _points(db, order, local_day(now, town), rules.for_completion(late), completed=1, overdue=int(late))
     if action == Action.RATE and stars == 5 and order.assignee_id:
-        _points(db, order, now, rules.for_rating(stars), five_star=1)
+        _points(db, order, local_day(now, town), rules.for_rating(stars), five_star=1)
 
 
-def _points(db: Session, order: Order, now: datetime, points: int, **counts: int) -> None:
+def _points(db: Session, order: Order, day: date, points: int, **counts: int) -> None:
     increment(db, MemberPoints, {
         "town_id": order.town_id, "branch_id": order.branch_id, "member_id": order.assignee_id,
-        "day": local_day(now, db, order.town_id),
+        "day": day,
     }, {"points": points, "completed": 0, "five_star": 0, "overdue": 0, **counts}, unique=("member_id", "day"))

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from domain.errors import NotPermitted
 from domain.roles import Role
 from domain.states import OPEN_STATES, OrderState
-from storage.models import Order, Staff
+from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
 from workflows.principal import Principal
 from workflows.scope import load_visible_order, visible_orders
@@ -131,11 +131,15 @@ def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
     """Orders of the town by state, and how many open stages are overdue now."""
     if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD) or actor.town_id is None:
         raise NotPermitted("for town admins and dashboards")
+    # The branch cube's state counters, over every day: what a count of the orders gives.
     rows = db.exec(
-        select(Order.state, func.count()).where(Order.town_id == actor.town_id).group_by(col(Order.state))
+        select(StatsCount.metric, func.sum(StatsCount.n))
+        .where(StatsCount.town_id == actor.town_id, StatsCount.member_id == 0, StatsCount.grid_id == 0,
+               col(StatsCount.metric).startswith("state:"))
+        .group_by(col(StatsCount.metric))
     ).all()
     counts = {s.value: 0 for s in OrderState}
-    counts.update({state: n for state, n in rows})
+    counts.update({metric.removeprefix("state:"): int(n or 0) for metric, n in rows})
     overdue = db.exec(
         select(func.count()).select_from(Order).where(Order.town_id == actor.town_id, col(Order.stage_deadline) < now)
     ).one()

@@ -164,16 +164,23 @@ def data_version(db: Session) -> int:
     return db.exec(select(func.max(OrderEvent.id))).one() or 0
 
 
-def _cells(model, scope: Scope) -> list:
+def _cells(model, scope: Scope, *, by_grid: bool = False) -> list:
+    """The cells of the scope in the cube that answers it with the fewest rows.
+
+    A member's numbers come from the member cube; a grid's or a category's (or any
+    answer `by_grid`) from the place cube; the rest from the branch cube.
+    """
     where = [model.town_id == scope.town_id, col(model.day) >= scope.date_from, col(model.day) <= scope.date_to]
     if scope.member_id is not None:
-        where.append(model.member_id == scope.member_id)
-    else:
-        where.append(model.member_id == 0)
+        where += [model.member_id == scope.member_id, model.grid_id == 0]
+    elif by_grid or scope.grid_id is not None or scope.category_id is not None:
+        where += [model.member_id == 0, col(model.grid_id) > 0]
         if scope.grid_id is not None:
             where.append(model.grid_id == scope.grid_id)
         if scope.category_id is not None:
             where.append(model.category_id == scope.category_id)
+    else:
+        where += [model.member_id == 0, model.grid_id == 0]
     if scope.branch_id is not None:
         where.append(model.branch_id == scope.branch_id)
     return where
@@ -286,7 +293,8 @@ def daily(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Da
 def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> GridRanking:
     scope = resolve_scope(db, actor, query, now)
     rows = db.exec(
-        select(StatsCount.grid_id, StatsCount.metric, func.sum(StatsCount.n)).where(*_cells(StatsCount, scope))
+        select(StatsCount.grid_id, StatsCount.metric, func.sum(StatsCount.n))
+        .where(*_cells(StatsCount, scope, by_grid=True))
         .group_by(col(StatsCount.grid_id), col(StatsCount.metric))
     ).all()
     per_grid: dict[int, dict[str, int]] = defaultdict(dict)

@@ -11,7 +11,12 @@ from sqlmodel import Field, SQLModel
 # Aggregates for the dashboards, kept by the transitions in their own transaction. Each
 # row is one cell of a cube: the day the orders were placed (in the town's time zone),
 # where they are (branch, grid), what (category), who holds them (member, 0 for nobody).
+# Three cubes share a table, told apart by which of grid and member are 0: the place
+# cube (grid set), the member cube (member set) and the branch cube (neither), which
+# the town-wide numbers read.
 _CELL = ("town_id", "day", "branch_id", "grid_id", "category_id", "member_id")
+# Finds a cube's cells of a period: town, cube, then the days.
+_CUBE = ("town_id", "member_id", "grid_id", "day")
 
 
 class StatsCount(SQLModel, table=True):
@@ -20,7 +25,7 @@ class StatsCount(SQLModel, table=True):
     __tablename__ = "stats_counts"
     __table_args__ = (
         UniqueConstraint(*_CELL, "metric", name="uq_stats_counts_cell"),
-        Index("ix_stats_counts_town_day", "town_id", "day"),
+        Index("ix_stats_counts_cube", *_CUBE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,7 +45,7 @@ class StatsStageTime(SQLModel, table=True):
     __tablename__ = "stats_stage_times"
     __table_args__ = (
         UniqueConstraint(*_CELL, "stage", "bucket", name="uq_stats_stage_times_cell"),
-        Index("ix_stats_stage_times_town_day", "town_id", "day"),
+        Index("ix_stats_stage_times_cube", *_CUBE),
     )
 
     id: int | None = Field(default=None, primary_key=True)
