@@ -29,6 +29,9 @@ SWEEP_ALERTS = Counter("wudan_sweep_alerts", "Reminders and escalations raised",
 DELIVERIES = Counter(
     "wudan_deliveries", "Delivery attempts by channel and outcome", ("channel", "status"), registry=REGISTRY,
 )
+PHOTOS_REMOVED = Counter(
+    "wudan_photos_removed", "Uploads deleted because no order used them in time", registry=REGISTRY,
+)
 
 
 def count_committed_moves(actions: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -71,6 +72,20 @@ class Settings(BaseSettings):
         None, description="Largest request body; default the photo limit plus 256 KiB."
     )
     photos_per_order: int = Field(9, ge=1, le=20)
+    photo_unattached_max: int = Field(
+        30, ge=1, description="Uploads one person may hold unattached (not yet on an order) at once."
+    )
+    photo_uploads_per_hour: int = Field(60, ge=1, description="Uploads one person may make per clock hour.")
+    photo_orphan_hours: int = Field(
+        24, ge=1, description="An upload still unattached after this long is deleted, row and file."
+    )
+    photo_cleanup_interval_seconds: float = Field(
+        3600, gt=0, description="How often the worker deletes unattached uploads past PHOTO_ORPHAN_HOURS."
+    )
+
+    @property
+    def photo_orphan_age(self) -> timedelta:
+        return timedelta(hours=self.photo_orphan_hours)
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -89,6 +104,8 @@ class Settings(BaseSettings):
                 raise ValueError("DEV_LOGIN is for development only")
             if self.demo:
                 raise ValueError("DEMO seeds published passwords; it is for development only")
+        if min(self.photo_unattached_max, self.photo_uploads_per_hour) < self.photos_per_order:
+            raise ValueError("PHOTO_UNATTACHED_MAX and PHOTO_UPLOADS_PER_HOUR must allow PHOTOS_PER_ORDER uploads")
         if self.webhook_url and len(self.webhook_secret) < 16:
             raise ValueError("WEBHOOK_SECRET of at least 16 characters is needed with WEBHOOK_URL")
         if len(self.secret_key) < 32:

@@ -1,9 +1,10 @@
-"""The background work: the overdue sweep and notification delivery, on APScheduler.
+"""The background work: the overdue sweep, notification delivery and the removal of
+uploads no order used, on APScheduler.
 
 Jobs live in memory, defined here; several processes may run them at once, because the
-database, not the scheduler, guards each alert and each delivery. Production runs N
-API replicas with SCHEDULER_ENABLED=false and one `wudan worker`; the default single
-process runs everything.
+database, not the scheduler, guards each alert, each delivery and each deletion.
+Production runs N API replicas with SCHEDULER_ENABLED=false and one `wudan worker`; the
+default single process runs everything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from notifications.dispatcher import Dispatcher, RetryPolicy
 from notifications.registry import build_channels
 from storage.engine import Database
+from workflows.photos import remove_orphan_photos
 from workflows.sweep import sweep
 from workflows.throttle import forget_old_windows
 from wudan.clock import Clock
@@ -53,6 +55,13 @@ class Worker:
             log.info("delivery: %d fanned out, %d attempted: %s", report.fanned_out, report.attempted,
                      report.by_status)
 
+    def run_photo_cleanup(self) -> None:
+        report = remove_orphan_photos(self.database, photo_dir=self.settings.photo_dir, now=self.clock(),
+                                      orphan_age=self.settings.photo_orphan_age)
+        if report.removed or report.failed_files:
+            log.info("photo cleanup: %d unattached photos removed, %d files not deleted, in %.3fs",
+                     report.removed, report.failed_files, report.seconds)
+
     def scheduler(self, *, blocking: bool = False) -> BaseScheduler:
         scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
         first = datetime.now(UTC)
@@ -60,6 +69,7 @@ class Worker:
         for job, seconds, name in (
             (self.run_sweep, self.settings.sweep_interval_seconds, "sweep"),
             (self.run_delivery, self.settings.delivery_interval_seconds, "delivery"),
+            (self.run_photo_cleanup, self.settings.photo_cleanup_interval_seconds, "photo_cleanup"),
         ):
             scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                               coalesce=True, next_run_time=first, misfire_grace_time=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import File, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
@@ -12,12 +12,13 @@ import logging
 
 from api.deps import AppSettings, Db, Now, Person
 from api.problems import problem_responses
+from api.routing import api_router
 from domain.errors import NotFound
 from workflows.photos import ImageTooLarge, load_visible_photo, photo_path, store_photo
 from workflows.views import photo_url
 
 log = logging.getLogger("wudan.photos")
-router = APIRouter(prefix="/photos", tags=["photos"])
+router = api_router(prefix="/photos", tags=["photos"])
 
 
 class PhotoUploaded(BaseModel):
@@ -27,17 +28,24 @@ class PhotoUploaded(BaseModel):
     size: int
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 413, 415, 422))
+@router.post("", status_code=201, responses=problem_responses(401, 403, 415, 429, body=True))
 def upload_photo(
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
     user: Person, db: Db, now: Now, settings: AppSettings,
 ) -> PhotoUploaded:
-    """Upload one image; use its id in `photo_ids` when placing or completing an order."""
+    """Upload one image; use its id in `photo_ids` when placing or completing an order.
+
+    An upload no order uses within `PHOTO_ORPHAN_HOURS` is deleted. 429 (with
+    `Retry-After`) when the caller already holds `PHOTO_UNATTACHED_MAX` unused uploads
+    or has made `PHOTO_UPLOADS_PER_HOUR` this hour.
+    """
     content = file.file.read(settings.photo_max_bytes + 1)
     if len(content) > settings.photo_max_bytes:
         raise ImageTooLarge(f"an image may be at most {settings.photo_max_bytes} bytes")
     photo = store_photo(
-        db, user, content, photo_dir=settings.photo_dir, max_bytes=settings.photo_max_bytes, now=now
+        db, user, content, photo_dir=settings.photo_dir, max_bytes=settings.photo_max_bytes, now=now,
+        unattached_max=settings.photo_unattached_max, per_hour=settings.photo_uploads_per_hour,
+        orphan_age=settings.photo_orphan_age,
     )
     return PhotoUploaded(id=photo.id, url=photo_url(photo.id), content_type=photo.content_type, size=photo.size)
 

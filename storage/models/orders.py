@@ -103,7 +103,12 @@ class Photo(SQLModel, table=True):
     """An uploaded image; its id is a random token, so URLs cannot be guessed."""
 
     __tablename__ = "photos"
-    __table_args__ = (Index("ix_photos_order", "order_id"),)
+    __table_args__ = (
+        Index("ix_photos_order", "order_id"),
+        # A person's unattached uploads, for the upload quota: only the few not yet on an order.
+        Index("ix_photos_unattached", "uploader_role", "uploader_id", "created_at",
+              postgresql_where=text("order_id IS NULL"), sqlite_where=text("order_id IS NULL")),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     order_id: int | None = Field(default=None, foreign_key="orders.id")
