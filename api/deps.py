@@ -1,19 +1,23 @@
-"""Dependencies shared by the routes: the session, the time, the caller, paging."""
+"""Dependencies shared by the routes: the session, the time, the caller, paging, strict parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator, Field
+from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 
 from domain.roles import Role
 from domain.errors import NotPermitted
 from workflows.errors import SignInFailed
-from workflows.identity import principal_for
+from workflows.identity import dashboard_principal, principal_for
 from workflows.inputs import MAX_ID
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
@@ -23,23 +27,32 @@ from wudan.tokens import TokenError, read_token
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    write = request.method not in _READ_METHODS
-    with request.app.state.db.session(write=write) as session:
+# The dependencies below do no blocking I/O, so they are `async def` and run on the
+# event loop: each plain `def` would cost a hand-off to the thread pool and back.
+# Opening a session does not connect; closing one that the endpoint already closed
+# (api/routing.py) does nothing.
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    session = request.app.state.db.session(write=request.method not in _READ_METHODS)
+    try:
         yield session
+    finally:
+        session.close()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_now(request: Request) -> datetime:
+async def get_now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
-def get_read_db(request: Request) -> Iterator[Session]:
-    with request.app.state.db.session() as session:
+async def get_read_db(request: Request) -> AsyncIterator[Session]:
+    session = request.app.state.db.session()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 Db = Annotated[Session, Depends(get_db)]
@@ -51,7 +64,7 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 _bearer = HTTPBearer(auto_error=False, description="A token from /auth/*")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     settings: AppSettings,
     now: Now,
@@ -63,19 +76,26 @@ def get_principal(
         claims = read_token(settings.secret_key, credentials.credentials, now)
     except TokenError as exc:
         raise SignInFailed("the token is invalid or expired; sign in again") from exc
-    # Its own read session: on SQLite the request's write lock is not taken just to know who asks.
-    with request.app.state.db.session() as db:
-        principal = principal_for(db, claims)
+    if claims.kind == "dashboard":
+        principal = dashboard_principal(claims)  # nothing to look up: dashboards poll often
+    else:
+        principal = await run_in_threadpool(_look_up, request.app.state.db, claims)
     if principal is None:
         raise SignInFailed("the account of this token no longer exists or is disabled")
     return principal
+
+
+def _look_up(database, claims) -> Principal | None:
+    # Its own read session: on SQLite the request's write lock is not taken just to know who asks.
+    with database.session() as db:
+        return principal_for(db, claims)
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
 def require(*roles: Role):
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise NotPermitted(f"this is for: {', '.join(r.value for r in roles)}")
         return user
@@ -89,9 +109,44 @@ Admin = Annotated[Principal, require(Role.TOWN_ADMIN)]
 Person = Annotated[Principal, require(*(set(Role) - {Role.DASHBOARD, Role.SYSTEM}))]
 
 
+# Numbers and booleans in paths and queries are taken only in their one canonical spelling:
+# pydantic's lax parsing would also read "1.0", "+1", " 1", "1_000" or "01" as 1, and "yes",
+# "on" or "1" as true, so one request could be written many ways past ETags, logs and any
+# filter in front of the service. The checks run before pydantic's own, on the raw string,
+# so the schema still says integer or boolean.
+def _digits(pattern: str, should_be: str) -> BeforeValidator:
+    canonical = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not canonical.fullmatch(value):
+            raise PydanticCustomError("int_parsing", "Input should be {should_be}, in decimal digits alone",
+                                      {"should_be": should_be})
+        return value
+
+    return BeforeValidator(check)
+
+
+def _true_or_false(value: object) -> object:
+    if isinstance(value, str):
+        if value in ("true", "false"):
+            return value == "true"
+        raise PydanticCustomError("bool_parsing", "Input should be true or false")
+    return value
+
+
+_POSITIVE = _digits(r"[1-9][0-9]*", "a positive whole number")
+_NON_NEGATIVE = _digits(r"0|[1-9][0-9]*", "a whole number")
+
+# Bounds go before the check: placed after it, pydantic would write them into the schema as `ge`/`le`,
+# which are not JSON Schema, rather than as minimum and maximum.
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE), _NON_NEGATIVE]
+_Offset = Annotated[int, Field(ge=0, le=1_000_000), _NON_NEGATIVE]
+QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size")] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")] = 0,
+    limit: Annotated[PageSize, Query(description="Page size")] = 20,
+    offset: Annotated[_Offset, Query(description="Rows to skip")] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 
@@ -99,6 +154,7 @@ def page_params(
 Paging = Annotated[PageRequest, Depends(page_params)]
 
 
-# Ids in paths and queries: a number PostgreSQL's integer can hold, else 422.
-PathId = Annotated[int, Path(gt=0, le=MAX_ID)]
-QueryId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
+# Ids in paths and queries: plain digits, a number PostgreSQL's integer can hold, else 422.
+_Id = Annotated[int, Field(gt=0, le=MAX_ID), _POSITIVE]
+PathId = Annotated[_Id, Path()]
+QueryId = Annotated[_Id | None, Query()]

@@ -75,12 +75,31 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     )
 
 
+def _malformed_body(request: Request, detail: str) -> JSONResponse:
+    """A body that cannot be parsed at all; one that parses but does not fit is a 422."""
+    return problem(400, detail, title="Malformed body", code="malformed-body", instance=request.url.path)
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    # The framework's only 400s are bodies it could not read: FastAPI's, caused by bytes that are
+    # not UTF-8 or JSON nested too deep, and Starlette's for a broken form, whose detail says why.
+    if exc.status_code == 400:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            return _malformed_body(request, "the body is not valid UTF-8")
+        if isinstance(exc.__cause__, RecursionError):
+            return _malformed_body(request, "the body is nested too deeply to be parsed")
+        if exc.__cause__ is not None:
+            return _malformed_body(request, "the body cannot be parsed")
+        return _malformed_body(request, f"the form cannot be parsed: {exc.detail}")
     detail = exc.detail if isinstance(exc.detail, str) else None
     return problem(exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    for e in exc.errors():
+        if e.get("type") == "json_invalid":  # FastAPI's JSON syntax error, at ("body", position)
+            why = e.get("ctx", {}).get("error", "syntax error")
+            return _malformed_body(request, f"the body is not valid JSON: {why} at position {e['loc'][-1]}")
     errors = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
         for e in exc.errors()
@@ -118,6 +137,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 PROBLEM_RESPONSE = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict]:
-    """OpenAPI entries for the problems an endpoint can answer with."""
-    return {status: {"description": HTTPStatus(status).phrase, **PROBLEM_RESPONSE} for status in statuses}
+# What reading a request body can end in, before the endpoint runs: a body that cannot be
+# parsed (400), one over MAX_REQUEST_BYTES (413, api/limits.py), one that does not fit (422).
+BODY_PROBLEMS = {
+    400: "Malformed body: not UTF-8, not JSON, or a broken form",
+    413: "Content too large",
+    422: HTTPStatus(422).phrase,
+}
+
+
+def problem_responses(*statuses: int, body: bool = False) -> dict[int | str, dict]:
+    """OpenAPI entries for the problems an endpoint can answer with; `body` for one that reads a body."""
+    descriptions = {status: HTTPStatus(status).phrase for status in statuses}
+    if body:
+        descriptions.update(BODY_PROBLEMS)
+    return {status: {"description": descriptions[status], **PROBLEM_RESPONSE} for status in sorted(descriptions)}

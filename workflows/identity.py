@@ -159,6 +159,11 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
                 db.exec(select(GridWorkerGrid.grid_id).where(GridWorkerGrid.staff_id == staff.id)).all()
             )
         return Principal("staff", staff.id, Role(staff.role), staff.name, staff.town_id, staff.branch_id, grid_ids)
+    return dashboard_principal(claims)
+
+
+def dashboard_principal(claims: TokenClaims) -> Principal | None:
+    """A dashboard token carries all it grants (a town, read-only), so it needs no lookup."""
     if claims.kind == "dashboard" and claims.town_id is not None:
         return Principal("dashboard", claims.subject, Role.DASHBOARD, "dashboard", claims.town_id)
     return None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from typing import Annotated, Literal
 
 from api.deps import Admin, AppSettings, Db, Now, Paging, PathId, QueryId
 from api.problems import problem_responses
 from api.routes.auth import TokenOut, token_for
+from api.routing import api_router
 from domain.roles import Role
 from storage.models import Branch, Category, Grid, Staff
 from workflows import hierarchy as h
@@ -22,11 +23,11 @@ from workflows.audit import list_audit as list_audit_entries
 from workflows.identity import new_dashboard_id, record_token_issued
 from workflows.paging import Page
 
-router = APIRouter(prefix="/admin", tags=["admin"], responses=problem_responses(401, 403))
+router = api_router(prefix="/admin", tags=["admin"], responses=problem_responses(401, 403))
 LIST = problem_responses(422)
 ONE = problem_responses(404, 422)
 # A body that cannot be read at all (not UTF-8, say) is 400; one that reads but is wrong is 422.
-WRITE = problem_responses(400, 404, 409, 422)
+WRITE = problem_responses(404, 409, body=True)
 DELETE = problem_responses(404, 409, 422)
 
 

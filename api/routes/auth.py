@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import AppSettings, Db, Now, ReadDb
 from api.problems import problem_responses
+from api.routing import api_router
 from domain.roles import Role
 from workflows import identity, throttle
 from workflows import refresh as refresh_tokens
 from workflows.inputs import Phone, Strict
 from wudan.tokens import TokenClaims, issue_token
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router(prefix="/auth", tags=["auth"])
 
 
 class WeChatLogin(Strict):
@@ -88,7 +89,7 @@ def _throttle(request: Request, settings, now, phone: str | None = None) -> None
     throttle.count_attempt(request.app.state.db, limits, now=now, window_seconds=settings.signin_window_seconds)
 
 
-@router.post("/wechat", responses=problem_responses(400, 401, 422, 429, 502, 503))
+@router.post("/wechat", responses=problem_responses(401, 429, 502, 503, body=True))
 def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
     _throttle(request, settings, now)
@@ -96,7 +97,7 @@ def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, req
     return _with_refresh(_resident_token(settings, resident, now), request, settings, now)
 
 
-@router.post("/dev/resident", responses=problem_responses(400, 404, 422, 429))
+@router.post("/dev/resident", responses=problem_responses(404, 429, body=True))
 def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Development only: sign in as a resident without WeChat (off outside development)."""
     if not settings.dev_login:
@@ -106,7 +107,7 @@ def dev_resident_login(body: DevLogin, db: Db, now: Now, settings: AppSettings, 
     return _with_refresh(_resident_token(settings, resident, now), request, settings, now)
 
 
-@router.post("/staff", responses=problem_responses(400, 401, 422, 429))
+@router.post("/staff", responses=problem_responses(401, 429, body=True))
 def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """Grid workers, secretaries, members and town admins: phone and password (attempts are limited)."""
     _throttle(request, settings, now, phone=body.phone)
@@ -114,7 +115,7 @@ def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, r
     return _with_refresh(_staff_token(settings, staff, now), request, settings, now)
 
 
-@router.post("/refresh", responses=problem_responses(400, 401, 422))
+@router.post("/refresh", responses=problem_responses(401, body=True))
 def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
     """A new access token and the next refresh token, for a refresh token used once."""
     kind, user_id, following = refresh_tokens.rotate(
@@ -124,7 +125,7 @@ def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, r
     return _with_refresh(out, request, settings, now, following)
 
 
-@router.post("/logout", status_code=204, responses=problem_responses(400, 422))
+@router.post("/logout", status_code=204, responses=problem_responses(body=True))
 def logout(body: RefreshRequest, now: Now, request: Request) -> Response:
     """End the session the refresh token belongs to (access tokens end at their expiry)."""
     refresh_tokens.end_family(request.app.state.db, body.refresh_token, now=now)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from api.deps import AppSettings, Db, Paging, PathId, QueryId
 from api.problems import problem_responses
 from api.routes.photos import photo_file
+from api.routing import api_router
 from workflows import board
 from workflows.board import BoardItem
 from workflows.paging import Page
 
-router = APIRouter(prefix="/public", tags=["public"])
+router = api_router(prefix="/public", tags=["public"])
 
 
 @router.get("/towns/{town_id}/board", responses=problem_responses(404, 422))

@@ -1,13 +1,13 @@
 """The branch secretary's view of the branch."""
 
-from fastapi import APIRouter
 
 from api.deps import Db, Paging, Staff
 from api.problems import problem_responses
+from api.routing import api_router
 from workflows.paging import Page
 from workflows.queries import MemberLoad, branch_members
 
-router = APIRouter(prefix="/branch", tags=["branch"])
+router = api_router(prefix="/branch", tags=["branch"])
 
 
 @router.get("/members", responses=problem_responses(401, 403, 422))

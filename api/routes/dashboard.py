@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from domain.errors import NotFound
+from api.routing import api_router
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 # Only these files, by name: nothing else under api/static is reachable.
@@ -27,7 +27,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(tags=["dashboard"], include_in_schema=False)
+router = api_router(tags=["dashboard"], include_in_schema=False)
 
 
 @router.get("/dashboard")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel
 
-from api.deps import Db, Now, Paging, PathId, Person
+from api.deps import Db, Now, Paging, PathId, Person, QueryBool
 from api.problems import problem_responses
+from api.routing import api_router
 from workflows import inbox
 from workflows.inbox import InboxItemView
 from workflows.paging import Page
 
-router = APIRouter(prefix="/me/inbox", tags=["inbox"], responses=problem_responses(401, 403))
+router = api_router(prefix="/me/inbox", tags=["inbox"], responses=problem_responses(401, 403))
 
 
 class UnreadCount(BaseModel):
@@ -19,7 +20,7 @@ class UnreadCount(BaseModel):
 
 
 @router.get("", responses=problem_responses(422))
-def list_inbox(user: Person, db: Db, page: Paging, unread_only: bool = False) -> Page[InboxItemView]:
+def list_inbox(user: Person, db: Db, page: Paging, unread_only: QueryBool = False) -> Page[InboxItemView]:
     """Newest first."""
     return inbox.list_inbox(db, user, page, unread_only=unread_only)
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, Db, Now, Resident
 from api.problems import problem_responses
+from api.routing import api_router
 from domain.roles import ROLE_LABELS
 from storage.models import Resident as ResidentRow
 from storage.models import Staff as StaffRow
 from workflows import identity
 from workflows.identity import ProfileUpdate
 
-router = APIRouter(prefix="/me", tags=["me"])
+router = api_router(prefix="/me", tags=["me"])
 
 
 class Me(BaseModel):
@@ -47,7 +48,7 @@ def who_am_i(user: CurrentUser, db: Db) -> Me:
     return _me(user, db.get(model, user.id) if model else None)
 
 
-@router.put("/profile", responses=problem_responses(400, 401, 403, 422, 502, 503))
+@router.put("/profile", responses=problem_responses(401, 403, 502, 503, body=True))
 def update_profile(body: ProfileUpdate, user: Resident, db: Db, now: Now, request: Request) -> Me:
     """Name, phone (typed, or the code of the getPhoneNumber button) and the grid lived in."""
     wechat = request.app.state.wechat if request.app.state.settings.wechat_appid else None

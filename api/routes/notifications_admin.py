@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from api.deps import Admin, Db, Now, Paging, PathId
 from api.problems import problem_responses
+from api.routing import api_router
 from workflows import deliveries
 from workflows.deliveries import DeliverySummary, DeliveryView
 from workflows.paging import Page
 
-router = APIRouter(prefix="/admin/notifications", tags=["admin"], responses=problem_responses(401, 403))
+router = api_router(prefix="/admin/notifications", tags=["admin"], responses=problem_responses(401, 403))
 
 DeliveryStatus = Literal["pending", "sending", "sent", "retry", "dead", "refused", "skipped"]
 

@@ -6,19 +6,20 @@ from collections.abc import Iterator
 from tempfile import SpooledTemporaryFile
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import File, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from api.deps import Admin, AppSettings, Db, Now, QueryId, ReadDb, require
+from api.deps import Admin, AppSettings, Db, Now, QueryBool, QueryId, ReadDb, require
 from api.problems import problem_responses
+from api.routing import api_router
 from domain.errors import RuleViolation
 from domain.roles import Role
 from workflows import ledger, roster, roster_file
 from workflows.inputs import Day as IsoDay
 from workflows.principal import Principal
 
-router = APIRouter(prefix="/admin", tags=["office"], responses=problem_responses(401, 403))
+router = api_router(prefix="/admin", tags=["office"], responses=problem_responses(401, 403))
 XLSX = {200: {"content": {ledger.XLSX_MEDIA_TYPE: {}}, "description": "An XLSX workbook"}}
 Office = Annotated[Principal, require(Role.TOWN_ADMIN, Role.SECRETARY)]
 Day = Annotated[IsoDay, Query(description="YYYY-MM-DD, a day in the town's time zone")]
@@ -45,11 +46,11 @@ def roster_template(user: Admin) -> StreamingResponse:
     return _xlsx(roster_file.write_template, "roster-template.xlsx", "名单模板.xlsx")
 
 
-@router.post("/roster", responses=problem_responses(400, 413, 422))
+@router.post("/roster", responses=problem_responses(body=True))
 def import_roster(
     file: Annotated[UploadFile, File(description="XLSX, or CSV in UTF-8 or GB18030 (GBK)")],
     user: Admin, read_db: ReadDb, db: Db, now: Now, settings: AppSettings,
-    dry_run: Annotated[bool, Query(description="Check every row and count, but write nothing")] = False,
+    dry_run: Annotated[QueryBool, Query(description="Check every row and count, but write nothing")] = False,
 ) -> roster.RosterResult:
     """Create branches, grids and staff from a roster, all or nothing; any bad row gives 422 listing all.
 

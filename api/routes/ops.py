@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.problems import problem, problem_responses
+from api.routing import api_router
 from storage.migrate import current_revision, head_revision
 from workflows.deliveries import backlog
 from wudan.metrics import REGISTRY
 
 log = logging.getLogger("wudan.ops")
-router = APIRouter(tags=["ops"])
+router = api_router(tags=["ops"])
 
 BACKLOG = Gauge("wudan_outbox_backlog", "Notices waiting: not fanned out, or deliveries not yet sent",
                 ("what",), registry=REGISTRY)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 
-from api.deps import AppSettings, Db, Now, Paging, PathId, Person, QueryId
+from api.deps import AppSettings, Db, Now, Paging, PathId, Person, QueryBool, QueryId
 from api.problems import problem_responses
+from api.routing import api_router
 from domain.states import OrderState
 from workflows import moves, queries
 from workflows.inputs import (
@@ -17,11 +18,11 @@ from workflows.placing import place_order
 from workflows.queries import OrderFilters, OrderPage
 from workflows.views import OrderDetail, order_detail
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = api_router(prefix="/orders", tags=["orders"])
 
 MOVE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 # A body that cannot be read at all (not UTF-8, say) is 400; one that reads but is wrong is 422.
-MOVE_WITH_BODY_ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
+MOVE_WITH_BODY_ERRORS = problem_responses(401, 403, 404, 409, body=True)
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -31,7 +32,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201, responses=problem_responses(400, 401, 403, 422))
+@router.post("", status_code=201, responses=problem_responses(401, 403, body=True))
 def place(
     draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, response: Response,
     idempotency_key: IdempotencyKey = None,
@@ -53,7 +54,7 @@ def list_orders(
     grid_id: QueryId = None,
     category_id: QueryId = None,
     assignee_id: QueryId = None,
-    overdue: bool | None = None,
+    overdue: QueryBool | None = None,
     sort: Literal["newest", "oldest", "deadline"] = "newest",
 ) -> OrderPage:
     """Orders the caller may see: own (resident), served grids, branch, assigned, or the town."""

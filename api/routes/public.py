@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 
 from api.deps import Db, Paging, PathId
 from api.problems import problem_responses
+from api.routing import api_router
 from workflows import catalog
 from workflows.catalog import CategoryPublic, GridPublic, TownPublic
 from workflows.paging import Page
 
-router = APIRouter(prefix="/towns", tags=["public"])
+router = api_router(prefix="/towns", tags=["public"])
 
 
 @router.get("", responses=problem_responses(422))

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import Session
 
-from api.deps import CurrentUser, Db, Now, QueryId
+from api.deps import CurrentUser, Db, Now, PageSize, QueryId
 from api.problems import problem_responses
+from api.routing import api_router
+from storage.engine import Database
 from workflows import stats
 from workflows.inputs import Day
+from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
 from workflows.stats import Daily, GridRanking, Leaderboard, OverdueList, Overview, StatsQuery
 
-router = APIRouter(prefix="/stats", tags=["stats"], responses={
+router = api_router(prefix="/stats", tags=["stats"], responses={
     304: {"description": "Not modified: the numbers behind the If-None-Match ETag are unchanged"},
     **problem_responses(401, 403, 404, 422),
 })
 
 
-def stats_query(
+async def stats_query(
     date_from: Annotated[Day | None, Query(description="First day (town time); default 29 days before date_to")] = None,
     date_to: Annotated[Day | None, Query(description="Last day (town time); default today")] = None,
     branch_id: QueryId = None,
@@ -36,48 +43,62 @@ def stats_query(
 Q = Annotated[StatsQuery, Depends(stats_query)]
 
 
-def _answer(request: Request, db, user, now, compute: Callable[[], object]) -> Response:
+async def _answer(request: Request, user: Principal, now: datetime, compute: Callable[[Session], BaseModel]) -> Response:
+    # One hand-off to the thread pool for all the database work; an unchanged poll
+    # (the common case) stops after one indexed lookup.
+    return await run_in_threadpool(
+        _answer_in_thread, request.app.state.db, f"{request.url.path}?{request.url.query}",
+        request.headers.get("if-none-match", ""), user, now, compute,
+    )
+
+
+def _answer_in_thread(
+    database: Database, question: str, if_none_match: str, user: Principal, now: datetime,
+    compute: Callable[[Session], BaseModel],
+) -> Response:
     """The ETag rests on the newest move, the minute (overdue counts age) and the question."""
-    version = stats.data_version(db)
-    key = f"{request.url.path}?{request.url.query}|{user.kind}:{user.id}:{user.branch_id}|{version}|{now:%Y%m%d%H%M}"
-    etag = f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers=headers)
-    return JSONResponse(compute().model_dump(mode="json"), headers=headers)
+    with database.session() as db:
+        version = stats.data_version(db)
+        key = f"{question}|{user.kind}:{user.id}:{user.branch_id}|{version}|{now:%Y%m%d%H%M}"
+        etag = f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        if etag in [t.strip() for t in if_none_match.split(",")]:
+            return Response(status_code=304, headers=headers)
+        body = compute(db).model_dump(mode="json")
+    return JSONResponse(body, headers=headers)
 
 
 @router.get("/overview", response_model=Overview)
-def overview(request: Request, query: Q, user: CurrentUser, db: Db, now: Now) -> Response:
+async def overview(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
     """三率, counts by state, overdue now and stage times for a period and a scope."""
-    return _answer(request, db, user, now, lambda: stats.overview(db, user, query, now))
+    return await _answer(request, user, now, lambda db: stats.overview(db, user, query, now))
 
 
 @router.get("/daily", response_model=Daily)
-def daily(request: Request, query: Q, user: CurrentUser, db: Db, now: Now) -> Response:
+async def daily(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
     """A day-by-day series of the period (days in the town's time zone)."""
-    return _answer(request, db, user, now, lambda: stats.daily(db, user, query, now))
+    return await _answer(request, user, now, lambda db: stats.daily(db, user, query, now))
 
 
 @router.get("/grids", response_model=GridRanking)
-def grids(request: Request, query: Q, user: CurrentUser, db: Db, now: Now) -> Response:
+async def grids(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
     """Grids ranked by resolution, then satisfaction, then response rate."""
-    return _answer(request, db, user, now, lambda: stats.grid_ranking(db, user, query, now))
+    return await _answer(request, user, now, lambda db: stats.grid_ranking(db, user, query, now))
 
 
 @router.get("/leaderboard", response_model=Leaderboard)
-def leaderboard(request: Request, query: Q, user: CurrentUser, db: Db, now: Now) -> Response:
+async def leaderboard(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
     """党员积分 (晒分) of the period, highest first."""
-    return _answer(request, db, user, now, lambda: stats.leaderboard(db, user, query, now))
+    return await _answer(request, user, now, lambda db: stats.leaderboard(db, user, query, now))
 
 
 @router.get("/overdue", response_model=OverdueList)
-def overdue(
-    request: Request, query: Q, user: CurrentUser, db: Db, now: Now,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+async def overdue(
+    request: Request, query: Q, user: CurrentUser, now: Now,
+    limit: Annotated[PageSize, Query()] = 20,
 ) -> Response:
     """The most overdue open orders now, with nothing about the resident."""
-    return _answer(request, db, user, now, lambda: stats.overdue_orders(db, user, query, now, limit))
+    return await _answer(request, user, now, lambda db: stats.overdue_orders(db, user, query, now, limit))
 
 
 @router.get("/summary")
