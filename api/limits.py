@@ -27,7 +27,7 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             response = problem(413, f"the request body may be at most {self.max_bytes} bytes",
-                               instance=scope["path"])
+                               code="payload-too-large", instance=scope["path"])
             await response(scope, receive, send)
             return
         received = 0

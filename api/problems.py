@@ -92,7 +92,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
             return _malformed_body(request, "the body cannot be parsed")
         return _malformed_body(request, f"the form cannot be parsed: {exc.detail}")
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
+    code = "payload-too-large" if exc.status_code == 413 else None
+    return problem(exc.status_code, detail, code=code, headers=getattr(exc, "headers", None),
+                   instance=request.url.path)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

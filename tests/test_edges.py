@@ -138,6 +138,7 @@ def test_oversized_bodies_are_refused_before_parsing(client, world, settings):
     huge = b"x" * (settings.max_request_bytes + 1)
     r = client.post("/photos", content=huge, headers={**world.auth("res1"), "content-type": "multipart/form-data; boundary=x"})
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"] == "urn:wudan:problem:payload-too-large"
     r = client.post("/orders", content=huge, headers={**world.auth("res1"), "content-type": "application/json"})
     assert r.status_code == 413
 
@@ -149,3 +150,4 @@ def test_oversized_streamed_body_is_refused(client, world, settings):
 
     r = client.post("/orders", content=chunks(), headers={**world.auth("res1"), "content-type": "application/json"})
     assert r.status_code == 413, r.text
+    assert r.json()["type"] == "urn:wudan:problem:payload-too-large"
