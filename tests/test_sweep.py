@@ -12,7 +12,7 @@ from domain.alerts import alert_schedule, due_alerts
 from domain.deadlines import Stage
 from storage.models import Order, OrderEvent, OutboxMessage, StageAlert
 from tests.helpers import act, get, place, to_state
-from workflows.sweep import sweep
+from workflows.sweep import sweep, sweep_order
 
 
 def alerts(database, order_id=None) -> list[tuple]:
@@ -150,26 +150,82 @@ def test_the_sweep_reads_only_what_is_due(client, world, database, clock):
     assert report.examined == 3
 
 
-def test_concurrent_sweeps_raise_each_alert_once(client, world, database, clock):
-    ids = [place(client, world)["id"] for _ in range(30)]
-    clock.advance(hours=5)
-    barrier = threading.Barrier(3)
-    reports = []
+def _at_once(n, call):
+    barrier = threading.Barrier(n)
+    results = []
 
     def run():
         barrier.wait()
-        reports.append(sweep(database, now=clock()))
+        results.append(call())
 
-    threads = [threading.Thread(target=run) for _ in range(3)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return results
+
+
+@pytest.mark.parametrize("per_transaction", [200, 4])
+def test_concurrent_sweeps_raise_each_alert_once(client, world, database, clock, per_transaction):
+    ids = [place(client, world)["id"] for _ in range(30)]
+    clock.advance(hours=5)
+    reports = _at_once(3, lambda: sweep(database, now=clock(), per_transaction=per_transaction))
     assert sum(r.failed for r in reports) == 0
     # Each order: the latest reminder round (3) and the escalation, each once, across all sweeps.
     assert sum(r.alerts for r in reports) == 2 * len(ids)
     assert len(alerts(database)) == 2 * len(ids)
     assert len(notices(database)) == 2 * len(ids)
+    assert sorted(order for r in reports for order, _, _ in r.raised) == sorted(ids * 2)
+
+
+def test_concurrent_sweeps_auto_close_each_order_once(client, world, database, clock):
+    closing = [place(client, world)["id"] for _ in range(4)]
+    reminded = [place(client, world)["id"] for _ in range(4)]
+    for oid in closing:
+        to_state(client, world, oid, "completed")
+    clock.advance(days=8)  # rating period over for `closing`; `reminded` are long past their claim limit
+    reports = _at_once(3, lambda: sweep(database, now=clock(), per_transaction=3))
+    assert sum(r.failed for r in reports) == 0
+    assert sum(r.auto_closed for r in reports) == len(closing)
+    assert sum(r.alerts for r in reports) == len(closing) + 2 * len(reminded)  # rate reminder; reminder 3 + escalation
+    with database.session() as db:
+        closes = db.exec(select(OrderEvent.order_id, func.count()).where(OrderEvent.action == "auto_close")
+                         .group_by(col(OrderEvent.order_id))).all()
+        states = set(db.exec(select(Order.state).where(col(Order.id).in_(closing))).all())
+    assert sorted(closes) == [(oid, 1) for oid in closing] and states == {"closed"}
+    assert sweep(database, now=clock()).examined == 0
+
+
+def test_a_batch_skips_an_order_locked_elsewhere_instead_of_waiting(client, world, database, clock):
+    if database.is_sqlite:
+        pytest.skip("SQLite has no row locks: its writers take turns")
+    locked, free = place(client, world)["id"], place(client, world)["id"]
+    clock.advance(hours=2, minutes=5)
+    with database.session(write=True) as holder:  # a move of `locked` in flight
+        holder.exec(select(Order).where(Order.id == locked).with_for_update())
+        report = sweep(database, now=clock())
+        assert (report.examined, report.alerts, report.failed) == (2, 1, 0)
+        assert [order for order, _, _ in report.raised] == [free]
+    assert [order for order, _, _ in sweep(database, now=clock()).raised] == [locked]
+    assert len(alerts(database)) == 2
+
+
+def test_a_batch_writes_the_notice_a_single_order_writes(client, world, database, clock):
+    batched, single = place(client, world)["id"], place(client, world)["id"]
+    clock.advance(hours=2, minutes=5)
+    with database.session(write=True) as db:  # one order alone, the auto-close path: write_notice
+        assert sweep_order(db, single, now=clock(), auto_close=True) == [("reminder", 1)]
+    assert sweep(database, now=clock()).raised == [(batched, "reminder", 1)]  # the other in a batch
+    with database.session() as db:
+        rows = {m.order_id: m for m in db.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "alert.reminder"))}
+
+    def comparable(m):
+        return ({k: v for k, v in m.model_dump().items() if k not in ("id", "order_id", "payload")},
+                {k: v for k, v in m.payload.items() if k != "order_id"}, m.payload["order_id"] == m.order_id)
+
+    assert comparable(rows[batched]) == comparable(rows[single])
+    assert rows[batched].next_attempt_at == clock() and rows[batched].status == "pending"
 
 
 def test_an_interrupted_sweep_sends_nothing_twice(client, world, database, clock):
@@ -179,16 +235,17 @@ def test_an_interrupted_sweep_sends_nothing_twice(client, world, database, clock
     class Killed(BaseException):
         pass
 
-    def kill_after_five(order_id, seen=[]):  # noqa: B006  (counts across calls)
+    def kill_at_the_sixth(order_id, seen=[]):  # noqa: B006  (counts across calls)
         seen.append(order_id)
-        if len(seen) == 5:
+        if len(seen) == 6:
             raise Killed
 
+    # Batches of 4: the first commits; the second dies in the middle, before its commit.
     with pytest.raises(Killed):
-        sweep(database, now=clock(), after_each=kill_after_five)
-    assert len(alerts(database)) == 5
-    rerun = sweep(database, now=clock())
-    assert rerun.alerts == len(ids) - 5
+        sweep(database, now=clock(), per_transaction=4, after_each=kill_at_the_sixth)
+    assert len(alerts(database)) == 4 and len(notices(database)) == 4
+    rerun = sweep(database, now=clock(), per_transaction=4)
+    assert rerun.alerts == len(ids) - 4
     assert sorted(a[0] for a in notices(database)) == ["alert.reminder"] * len(ids)
     with database.session() as db:
         per_order = db.exec(select(StageAlert.order_id, func.count()).group_by(col(StageAlert.order_id))).all()
@@ -208,3 +265,58 @@ def test_one_broken_order_does_not_stop_the_pass(client, world, database, clock)
     assert alerts(database, good)
     with database.session() as db:
         assert db.exec(select(func.count()).select_from(OrderEvent).where(OrderEvent.order_id == bad)).one() == 1
+
+
+class AlertRefusal:
+    """A trigger that makes the database refuse the alerts of one order: a row-level failure."""
+
+    def __init__(self, database) -> None:
+        self.database = database
+        self.active = False
+
+    def refuse(self, order_id: int) -> None:
+        with self.database.engine.begin() as connection:
+            if self.database.is_sqlite:
+                connection.exec_driver_sql(
+                    "CREATE TRIGGER refuse_alerts BEFORE INSERT ON stage_alerts "
+                    f"WHEN NEW.order_id = {int(order_id)} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            else:
+                connection.exec_driver_sql(
+                    "CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    f"IF NEW.order_id = {int(order_id)} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$")
+                connection.exec_driver_sql("CREATE TRIGGER refuse_alerts BEFORE INSERT ON stage_alerts "
+                                           "FOR EACH ROW EXECUTE FUNCTION refuse_alerts()")
+        self.active = True
+
+    def allow(self) -> None:
+        with self.database.engine.begin() as connection:
+            if self.database.is_sqlite:
+                connection.exec_driver_sql("DROP TRIGGER refuse_alerts")
+            else:
+                connection.exec_driver_sql("DROP TRIGGER refuse_alerts ON stage_alerts")
+                connection.exec_driver_sql("DROP FUNCTION refuse_alerts()")
+        self.active = False
+
+
+@pytest.fixture
+def refusal(database):
+    refusal = AlertRefusal(database)
+    yield refusal
+    if refusal.active:  # the schema outlives the test: leave no trigger behind
+        refusal.allow()
+
+
+def test_an_order_the_database_refuses_is_rolled_back_alone(client, world, database, clock, refusal):
+    ids = [place(client, world)["id"] for _ in range(5)]
+    bad = ids[2]
+    refusal.refuse(bad)
+    clock.advance(hours=2, minutes=5)
+    report = sweep(database, now=clock())  # one batch: its writes are refused, then made order by order
+    assert (report.examined, report.alerts, report.failed) == (5, 4, 1)
+    assert sorted(order for order, _, _ in report.raised) == sorted(set(ids) - {bad})
+    assert len(notices(database)) == 4
+    with database.session() as db:
+        assert db.get(Order, bad).next_alert_at is not None  # left due: the next sweep tries again
+    refusal.allow()
+    rerun = sweep(database, now=clock())
+    assert [order for order, _, _ in rerun.raised] == [bad] and len(notices(database)) == 5

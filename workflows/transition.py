@@ -181,7 +181,7 @@ def write_notice(
     *, event_id: int | None = None, previous_assignee: int | None = None,
 ) -> OutboxMessage | None:
     """One outbox row telling `audience` about `order`; None when nobody is there to tell."""
-    audience_id = _audience_id(order, audience, previous_assignee)
+    audience_id = audience_id_of(order, audience, previous_assignee)
     if audience_id is None:
         return None
     state = OrderState(order.state)
@@ -209,7 +209,7 @@ def write_notice(
     return message
 
 
-def _audience_id(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:
+def audience_id_of(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:
     match audience:
         case Audience.RESIDENT:
             return order.resident_id
