@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,9 @@ def _thread(database, setup: Setup, index: int, full: bool, window: tuple[float,
                 db, who, oid, DispatchRequest(member_id=part.member_id, note="请尽快处理"), now=utc_now()), who))
             request("accept", "member", lambda db, who: detail(db, moves.accept_order(db, who, oid, now=utc_now()), who))
             photo = request("upload", "member", lambda db, who: store_photo(
-                db, who, png, photo_dir=photo_dir, max_bytes=5 * 1024 * 1024, now=utc_now()))
+                db, who, png, photo_dir=photo_dir, max_bytes=5 * 1024 * 1024, now=utc_now(),
+                # counted and checked as the route does, with the bench server's limits
+                unattached_max=30, per_hour=1_000_000, orphan_age=timedelta(hours=24)))
             pid = photo.id
             request("complete", "member", lambda db, who: detail(db, moves.complete_order(
                 db, who, oid, CompleteRequest(note="已处理完毕", photo_ids=[pid]), photos_per_order=9,
