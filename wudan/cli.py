@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser(
         "worker",
-        help="run only the overdue sweep and notification delivery (for SCHEDULER_ENABLED=false APIs)",
+        help="run only the background jobs: overdue sweep, notification delivery, photo cleanup "
+             "(for SCHEDULER_ENABLED=false APIs)",
     )
     commands.add_parser("migrate", help="run Alembic migrations up to head")
     commands.add_parser("seed-demo", help="create the demo town 青山镇 and print its sample accounts")
