@@ -44,15 +44,6 @@ def insert_once(db: Session, model, values: dict[str, Any], unique: tuple[str, .
     return db.execute(statement, values).scalar_one_or_none()
 
 
-def insert_many_once(db: Session, model, rows: list[dict[str, Any]], unique: tuple[str, ...]) -> list[int]:
-    """`insert_once` for several rows in one statement; the ids of the rows that were new."""
-    if not rows:
-        return []
-    statement = _insert(db.get_bind().dialect.name)(model).values(rows)
-    statement = statement.on_conflict_do_nothing(index_elements=list(unique)).returning(model.id)
-    return list(db.execute(statement).scalars())
-
-
 def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...]) -> None:
     """Add `amounts` to the row with `key`, creating it at zero first if it is missing.
 
