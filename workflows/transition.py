@@ -181,18 +181,33 @@ def write_notice(
     *, event_id: int | None = None, previous_assignee: int | None = None,
 ) -> OutboxMessage | None:
     """One outbox row telling `audience` about `order`; None when nobody is there to tell."""
-    audience_id = audience_id_of(order, audience, previous_assignee)
+    values = notice_values(order, db.get(Category, order.category_id), kind, audience, extra,
+                           previous_assignee=previous_assignee)
+    if values is None:
+        return None
+    message = OutboxMessage(**values, event_id=event_id, next_attempt_at=now, created_at=now)
+    db.add(message)
+    return message
+
+
+def notice_values(
+    order, category: Category | None, kind: str, audience: Audience, extra: dict[str, Any],
+    *, previous_assignee: int | None = None,
+) -> dict[str, Any] | None:
+    """The outbox row of a notice, less its ids and times; None when nobody is there to tell.
+
+    `order` is an `Order` or a row with its columns (the sweep reads batches as rows).
+    """
+    audience_id = _audience_id(order, audience, previous_assignee)
     if audience_id is None:
         return None
     state = OrderState(order.state)
-    category = db.get(Category, order.category_id)
-    message = OutboxMessage(
-        order_id=order.id,
-        event_id=event_id,
-        kind=kind,
-        audience=audience.value,
-        audience_id=audience_id,
-        payload={
+    return {
+        "order_id": order.id,
+        "kind": kind,
+        "audience": audience.value,
+        "audience_id": audience_id,
+        "payload": {
             "order_id": order.id,
             "state": state.value,
             "state_label": state.label,
@@ -202,14 +217,10 @@ def write_notice(
             "branch_id": order.branch_id,
             **extra,
         },
-        next_attempt_at=now,
-        created_at=now,
-    )
-    db.add(message)
-    return message
+    }
 
 
-def audience_id_of(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:
+def _audience_id(order: Order, audience: Audience, previous_assignee: int | None) -> int | None:
     match audience:
         case Audience.RESIDENT:
             return order.resident_id
