@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, update
@@ -23,11 +23,10 @@ from sqlmodel import Session, col, select
 
 from domain.errors import NotFound, RuleViolation
 from storage.engine import Database
-from storage.models import Order, Photo, RateLimitHit
-from storage.upsert import increment
+from storage.models import Order, Photo
 from workflows.principal import Principal
 from workflows.scope import visible_orders
-from workflows.throttle import TooManyAttempts
+from workflows.throttle import TooManyAttempts, count_hit, window_start
 from wudan.metrics import PHOTOS_REMOVED
 
 log = logging.getLogger("wudan.photos")
@@ -122,12 +121,8 @@ def _count_upload(db: Session, actor: Principal, *, now: datetime, per_hour: int
     unattached photos that follows sees every earlier upload; SQLite serialises writers
     anyway.
     """
-    start = datetime.fromtimestamp(int(now.timestamp()) // UPLOAD_WINDOW_SECONDS * UPLOAD_WINDOW_SECONDS, UTC)
-    key = {"key": f"photos:{actor.role.value}:{actor.id}", "window_start": start}
-    increment(db, RateLimitHit, key, {"count": 1}, unique=("key", "window_start"))
-    uploads = db.exec(select(RateLimitHit.count).where(
-        RateLimitHit.key == key["key"], RateLimitHit.window_start == start)).one()
-    if uploads > per_hour:
+    start = window_start(now, UPLOAD_WINDOW_SECONDS)
+    if count_hit(db, f"photos:{actor.role.value}:{actor.id}", start) > per_hour:
         retry_after = _seconds_until(start + timedelta(seconds=UPLOAD_WINDOW_SECONDS), now)
         raise TooManyUploads(f"at most {per_hour} uploads an hour; try again in {retry_after} s", retry_after)
 

@@ -28,10 +28,10 @@ class TooManyAttempts(DomainError):
 
 def count_attempt(database: Database, limits: list[tuple[str, int]], *, now: datetime, window_seconds: int) -> None:
     """Count one attempt under each key; refuse if any key is over its limit in this window."""
-    start = datetime.fromtimestamp(int(now.timestamp()) // window_seconds * window_seconds, UTC)
+    start = window_start(now, window_seconds)
     retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     with database.session(write=True) as db:
-        counts = {key: _hit(db, key, start) for key, _ in limits}
+        counts = {key: count_hit(db, key, start) for key, _ in limits}
         db.commit()
     for key, limit in limits:
         if counts[key] > limit:
@@ -40,7 +40,13 @@ def count_attempt(database: Database, limits: list[tuple[str, int]], *, now: dat
                                   retry_after)
 
 
-def _hit(db: Session, key: str, start: datetime) -> int:
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window `now` falls in."""
+    return datetime.fromtimestamp(int(now.timestamp()) // window_seconds * window_seconds, UTC)
+
+
+def count_hit(db: Session, key: str, start: datetime) -> int:
+    """Count one hit under `key` in the window from `start`, in the caller's transaction; the hits so far."""
     increment(db, RateLimitHit, {"key": key, "window_start": start}, {"count": 1}, unique=("key", "window_start"))
     return db.exec(select(RateLimitHit.count).where(RateLimitHit.key == key, RateLimitHit.window_start == start)).one()
 
