@@ -30,8 +30,7 @@ from collections import defaultdict
 
 import common  # noqa: F401  (puts the repository on sys.path)
 from common import REQUESTS_PER_LOOP, STEPS, Part, plan_cast
-
-PASSWORD = "wudan-demo-2026"
+from town import ADMIN_PHONE, read_town, resident_token, staff_token
 
 
 def sign_in_cast(base: str, clients: int, tag: str = "bench") -> tuple[list[Part], dict, list[int]]:
@@ -39,39 +38,17 @@ def sign_in_cast(base: str, clients: int, tag: str = "bench") -> tuple[list[Part
     import httpx
 
     with httpx.Client(base_url=base, timeout=60) as c:
-        def staff_token(phone: str) -> str:
-            r = c.post("/auth/staff", json={"phone": phone, "password": PASSWORD})
-            r.raise_for_status()
-            return r.json()["access_token"]
-
-        admin = {"Authorization": f"Bearer {staff_token('13800000000')}"}
-        staff = []
-        offset = 0
-        while True:
-            page = c.get("/admin/staff", params={"limit": 100, "offset": offset}, headers=admin).json()
-            staff += page["items"]
-            offset += len(page["items"])
-            if offset >= page["total"] or not page["items"]:
-                break
-        town_id = c.get("/me", headers=admin).json()["town_id"]
-        grids = c.get(f"/towns/{town_id}/grids", params={"limit": 100}).json()["items"]
-        categories = [x["id"] for x in c.get(f"/towns/{town_id}/categories", params={"limit": 100}).json()["items"]]
-        parts = plan_cast(grids, staff, clients)
-        phone = {s["id"]: s["phone"] for s in staff}
+        town = read_town(c, staff_token(c, ADMIN_PHONE))
+        parts = plan_cast(town.grids, town.staff, clients)
+        phone = {s["id"]: s["phone"] for s in town.staff}
         tokens: dict = {}
         for part in parts:
             for sid in (part.worker_id, part.secretary_id, part.member_id):
                 if ("staff", sid) not in tokens:
-                    tokens["staff", sid] = staff_token(phone[sid])
+                    tokens["staff", sid] = staff_token(c, phone[sid])
         for i, part in enumerate(parts):
-            r = c.post("/auth/dev/resident", json={"openid": f"{tag}{i}"})
-            r.raise_for_status()
-            token = r.json()["access_token"]
-            r = c.put("/me/profile", json={"name": f"居民{i}", "grid_id": part.grid_id},
-                      headers={"Authorization": f"Bearer {token}"})
-            r.raise_for_status()
-            tokens["resident", i] = token
-    return parts, tokens, categories
+            tokens["resident", i] = resident_token(c, f"{tag}{i}", f"居民{i}", part.grid_id)
+    return parts, tokens, town.category_ids
 
 
 def loop_unit(client, i: int, part: Part, tokens: dict, categories: list[int]):

@@ -34,8 +34,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import common  # noqa: F401  (puts the repository on sys.path)
+from town import ADMIN_PHONE, dashboard_token, read_town, resident_token, staff_token
 
-PASSWORD = "wudan-demo-2026"
 STATS = ("overview", "daily", "grids", "leaderboard", "overdue")
 
 
@@ -167,35 +167,24 @@ def sign_in(base: str, residents: int, dashboards: int) -> dict:
     import httpx
 
     with httpx.Client(base_url=base, timeout=60) as c:
-        def staff_token(phone: str) -> str:
-            r = c.post("/auth/staff", json={"phone": phone, "password": PASSWORD})
-            r.raise_for_status()
-            return r.json()["access_token"]
-
-        admin = {"Authorization": f"Bearer {staff_token('13800000000')}"}
-        staff = c.get("/admin/staff", params={"limit": 100}, headers=admin).json()["items"]
-        town_id = c.get("/me", headers=admin).json()["town_id"]
-        grids = c.get(f"/towns/{town_id}/grids", params={"limit": 100}).json()["items"]
-        categories = [x["id"] for x in c.get(f"/towns/{town_id}/categories", params={"limit": 100}).json()["items"]]
+        admin_token = staff_token(c, ADMIN_PHONE)
+        town = read_town(c, admin_token)
         people = {"worker": [], "secretary": [], "member": [], "resident": [], "dashboard": []}
         members_of: dict[int, list[int]] = defaultdict(list)
-        for s in staff:
+        for s in town.staff:
             if not s["active"]:
                 continue
             role = {"grid_worker": "worker", "secretary": "secretary", "member": "member"}.get(s["role"])
             if role:
-                people[role].append((staff_token(s["phone"]), s))
+                people[role].append((staff_token(c, s["phone"]), s))
             if s["role"] == "member":
                 members_of[s["branch_id"]].append(s["id"])
         for i in range(residents):
-            token = c.post("/auth/dev/resident", json={"openid": f"peak{i}"}).raise_for_status().json()["access_token"]
-            c.put("/me/profile", json={"name": f"居民{i}", "grid_id": grids[i % len(grids)]["id"]},
-                  headers={"Authorization": f"Bearer {token}"}).raise_for_status()
-            people["resident"].append((token, None))
+            grid_id = town.grids[i % len(town.grids)]["id"]
+            people["resident"].append((resident_token(c, f"peak{i}", f"居民{i}", grid_id), None))
         for _ in range(dashboards):
-            r = c.post("/admin/dashboard-tokens", headers=admin).raise_for_status()
-            people["dashboard"].append((r.json()["access_token"], None))
-    return {"people": people, "members_of": members_of, "categories": categories}
+            people["dashboard"].append((dashboard_token(c, admin_token), None))
+    return {"people": people, "members_of": members_of, "categories": town.category_ids}
 
 
 async def run_peak(base: str, cast: dict, args) -> Tally:

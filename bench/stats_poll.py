@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import common  # noqa: F401  (puts the repository on sys.path)
+from town import ADMIN_PHONE, dashboard_token, staff_token
 
 ENDPOINTS = ["overview", "daily", "grids", "leaderboard", "overdue", "summary"]
 
@@ -112,10 +113,7 @@ def measure_size(kind: str, n: int, requests: int, analyze_sqlite: bool, keep: b
         rows = []
         with Server("common:make_wudan_app", env=fresh.env, cwd=fresh.data_dir) as server, \
                 httpx.Client(base_url=server.base, timeout=60) as client:
-            r = client.post("/auth/staff", json={"phone": "13800000000", "password": "wudan-demo-2026"})
-            admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            token = client.post("/admin/dashboard-tokens", headers=admin).json()["access_token"]
-            dash = {"Authorization": f"Bearer {token}"}
+            dash = {"Authorization": f"Bearer {dashboard_token(client, staff_token(client, ADMIN_PHONE))}"}
             for period, params in periods.items():
                 for ep in ENDPOINTS:
                     if ep == "summary" and params:
