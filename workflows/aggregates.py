@@ -21,9 +21,8 @@ from domain.states import OrderState
 from domain.stats import STAGE_DONE_BY, PointRules, bucket_of
 from domain.transitions import Action
 from storage.models import MemberPoints, Order, StatsCount, StatsStageTime, Town
+from storage.models.aggregates import CELL
 from storage.upsert import increment
-
-CELL = ("town_id", "day", "branch_id", "grid_id", "category_id", "member_id")
 
 
 @dataclass(frozen=True)

@@ -14,47 +14,45 @@ from sqlmodel import Field, SQLModel
 # Three cubes share a table, told apart by which of grid and member are 0: the place
 # cube (grid set), the member cube (member set) and the branch cube (neither), which
 # the town-wide numbers read.
-_CELL = ("town_id", "day", "branch_id", "grid_id", "category_id", "member_id")
+CELL = ("town_id", "day", "branch_id", "grid_id", "category_id", "member_id")
 # Finds a cube's cells of a period: town, cube, then the days.
 _CUBE = ("town_id", "member_id", "grid_id", "day")
 
 
-class StatsCount(SQLModel, table=True):
+class Cell(SQLModel):
+    """The columns of a cube's cell (`CELL`), shared by the aggregate tables."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    day: date
+    branch_id: int
+    grid_id: int
+    category_id: int
+    member_id: int
+
+
+class StatsCount(Cell, table=True):
     """A counter of a cell: `state:<state>` (orders now in that state) or an event count."""
 
     __tablename__ = "stats_counts"
     __table_args__ = (
-        UniqueConstraint(*_CELL, "metric", name="uq_stats_counts_cell"),
+        UniqueConstraint(*CELL, "metric", name="uq_stats_counts_cell"),
         Index("ix_stats_counts_cube", *_CUBE),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    town_id: int = Field(foreign_key="towns.id")
-    day: date
-    branch_id: int
-    grid_id: int
-    category_id: int
-    member_id: int
     metric: str = Field(max_length=30)
     n: int = 0
 
 
-class StatsStageTime(SQLModel, table=True):
+class StatsStageTime(Cell, table=True):
     """How long a stage took, as a histogram per cell: count and total seconds per bucket."""
 
     __tablename__ = "stats_stage_times"
     __table_args__ = (
-        UniqueConstraint(*_CELL, "stage", "bucket", name="uq_stats_stage_times_cell"),
+        UniqueConstraint(*CELL, "stage", "bucket", name="uq_stats_stage_times_cell"),
         Index("ix_stats_stage_times_cube", *_CUBE),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    town_id: int = Field(foreign_key="towns.id")
-    day: date
-    branch_id: int
-    grid_id: int
-    category_id: int
-    member_id: int
     stage: str = Field(max_length=20)
     bucket: int
     n: int = 0
