@@ -17,6 +17,7 @@ from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
 from workflows.principal import Principal
 from workflows.scope import load_visible_order, visible_orders
+from workflows.stats import branch_cube
 from workflows.views import OrderDetail, OrderView, order_detail, order_views
 
 
@@ -134,8 +135,7 @@ def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
     # The branch cube's state counters, over every day: what a count of the orders gives.
     rows = db.exec(
         select(StatsCount.metric, func.sum(StatsCount.n))
-        .where(StatsCount.town_id == actor.town_id, StatsCount.member_id == 0, StatsCount.grid_id == 0,
-               col(StatsCount.metric).startswith("state:"))
+        .where(StatsCount.town_id == actor.town_id, *branch_cube(StatsCount), col(StatsCount.metric).startswith("state:"))
         .group_by(col(StatsCount.metric))
     ).all()
     counts = {s.value: 0 for s in OrderState}

@@ -170,6 +170,11 @@ def data_version(db: Session) -> int:
     return db.exec(select(func.max(OrderEvent.id))).one() or 0
 
 
+def branch_cube(model) -> list:
+    """The branch cube's cells of an aggregate table: neither a grid nor a member."""
+    return [model.member_id == 0, model.grid_id == 0]
+
+
 def _cells(model, scope: Scope, *, by_grid: bool = False) -> list:
     """The cells of the scope in the cube that answers it with the fewest rows.
 
@@ -188,7 +193,7 @@ def _cells(model, scope: Scope, *, by_grid: bool = False) -> list:
         if scope.category_id is not None:
             where.append(model.category_id == scope.category_id)
     else:
-        where += [model.member_id == 0, model.grid_id == 0]
+        where += branch_cube(model)
     if scope.branch_id is not None:
         where.append(model.branch_id == scope.branch_id)
     return where
