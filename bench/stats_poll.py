@@ -1,7 +1,7 @@
 """Dashboard reads at 10k and 1M orders: a stats request (200) and a poll that gets 304.
 
 For each size: a fresh database with the demo town, N orders generated with bulk SQL
-(common.generate_orders: a year of days, the 8 grids, the 7 categories, mostly closed, a
+(generate.generate_orders: a year of days, the 8 grids, the 7 categories, mostly closed, a
 few thousand open, a few hundred overdue) and the dashboards' aggregates filled from them
 with INSERT … SELECT … GROUP BY, so /stats/* answer with the same numbers the moves would
 have left. Then a wudan server (same setup as loop_http.py) and one client, sequentially:
@@ -80,7 +80,8 @@ def time_statements(engine, statements, repeat: int = 15) -> list[dict]:
 def measure_size(kind: str, n: int, requests: int, analyze_sqlite: bool, keep: bool, budget: float = 15) -> dict:
     import httpx
 
-    from common import Server, fresh_database, generate_orders, log, median, pct, seed_demo, server_ms
+    from common import Server, fresh_database, log, median, pct, seed_demo, server_ms
+    from generate import generate_orders
     from domain.roles import Role
     from storage.engine import Database, create_db_engine
     from workflows import queries, stats
