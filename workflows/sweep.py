@@ -12,9 +12,8 @@ whatever its size: its orders locked and read in one query, their categories in 
 second, their alerts in one `INSERT … ON CONFLICT DO NOTHING RETURNING` (the unique key
 answers which are new, and only those get notices), the outbox rows of the new ones in
 one `INSERT`, and `next_alert_at` moved on in one `UPDATE` that matches the version read,
-so that a stage entered since keeps the next alert its move stamped. On SQLite the rows
-go as executemany parameters; on PostgreSQL as one JSON document per statement, which
-the server unpacks (as parameters it would run a statement per row).
+so that a stage entered since keeps the next alert its move stamped (`sweep_rows` has
+those statements for each database).
 
 One bad order must not stop the others. An order that cannot be planned (a corrupt
 state, a missing category) is counted failed before anything is written. If the
@@ -34,7 +33,6 @@ again inside its transaction.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -42,8 +40,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, text, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.alerts import ALERT_LABELS, Alert, AlertKind, alert_schedule, due_alerts, next_alert_at
@@ -53,9 +49,10 @@ from domain.roles import Role
 from domain.states import OrderState, Urgency
 from domain.transitions import Action, plan
 from storage.engine import Database
-from storage.models import Category, Order, OutboxMessage, StageAlert
+from storage.models import Category, Order, StageAlert
 from storage.upsert import insert_once
 from workflows.principal import Principal
+from workflows.sweep_rows import ALERT_KEY, SET_NEXT_ALERT, bulk_writer
 from workflows.transition import category_limits, move, notice_values, write_notice
 from workflows.unit import use_case
 from wudan.metrics import SWEEP_ALERTS, SWEEP_SECONDS
@@ -64,17 +61,6 @@ log = logging.getLogger("wudan.sweep")
 
 SYSTEM = Principal("system", 0, Role.SYSTEM, "系统")
 
-ALERT_KEY = ("order_id", "stage_version", "kind", "round")
-
-_alerts = StageAlert.__table__
-_outbox = OutboxMessage.__table__
-_orders = Order.__table__
-# Only for the stage that was looked at: a move since then has stamped its own next alert.
-SET_NEXT_ALERT = (
-    update(_orders)
-    .where(_orders.c.id == bindparam("order_id"), _orders.c.version == bindparam("read_version"))
-    .values(next_alert_at=bindparam("next_at"))
-)
 
 
 class SweptOrder(Protocol):
@@ -242,7 +228,7 @@ def plan_order(order: SweptOrder, category: Category | None, *, now: datetime, a
 
 def write_plans(db: Session, plans: list[OrderPlan], now: datetime) -> list[tuple[int, str, int]]:
     """The alerts, notices and next alert times of these orders; the alerts that were new."""
-    bulk = PostgresBulk if db.get_bind().dialect.name == "postgresql" else SQLiteBulk
+    bulk = bulk_writer(db)
     rows = [_alert_row(p.order, p.stage, alert, now) for p in plans for alert in p.alerts]
     new = bulk.insert_alerts(db, rows, now) if rows else set()
     raised: list[tuple[int, str, int]] = []
@@ -328,78 +314,3 @@ def _auto_close(db: Session, order: Order, now: datetime) -> None:
     move(db, order, transition, SYSTEM, now=now, note="评价期满,系统默认评价",
          changes={"rating_source": RatingSource.DEFAULT.value, "closed_at": now},
          data={"source": RatingSource.DEFAULT.value})
-
-
-class SQLiteBulk:
-    """A batch's rows as executemany parameters: SQLite runs them in-process, in C."""
-
-    INSERT_ALERTS = (
-        sqlite_insert(_alerts).on_conflict_do_nothing(index_elements=list(ALERT_KEY))
-        .returning(*(_alerts.c[name] for name in ALERT_KEY))
-    )
-    INSERT_NOTICES = insert(_outbox)
-
-    @classmethod
-    def insert_alerts(cls, db: Session, rows: list[dict[str, Any]], now: datetime) -> set[tuple]:
-        """Insert those not there yet; the keys of the ones inserted."""
-        return {tuple(key) for key in db.execute(cls.INSERT_ALERTS, rows)}
-
-    @classmethod
-    def insert_notices(cls, db: Session, rows: list[dict[str, Any]], now: datetime) -> None:
-        db.execute(cls.INSERT_NOTICES, [{**row, "next_attempt_at": now, "created_at": now} for row in rows])
-
-    @classmethod
-    def set_next_alerts(cls, db: Session, rows: list[dict[str, Any]]) -> None:
-        db.execute(SET_NEXT_ALERT, rows)
-
-
-class PostgresBulk:
-    """A batch's rows as one JSON document per statement, unpacked by the server.
-
-    As executemany parameters they cost the server a statement per row; as multi-row
-    VALUES or arrays, psycopg spends ~0.1 ms a row rewriting placeholders or escaping.
-    """
-
-    INSERT_ALERTS = text(
-        "INSERT INTO stage_alerts (order_id, stage, stage_version, kind, round, audience, due_at, created_at) "
-        "SELECT a.order_id, a.stage, a.stage_version, a.kind, a.round, a.audience, a.due_at, "
-        "CAST(:now AS timestamptz) "
-        "FROM json_to_recordset(CAST(:rows AS json)) "
-        "AS a(order_id int, stage text, stage_version int, kind text, round int, audience text, due_at timestamptz) "
-        "ON CONFLICT (order_id, stage_version, kind, round) DO NOTHING "
-        "RETURNING order_id, stage_version, kind, round"
-    )
-    INSERT_NOTICES = text(
-        "INSERT INTO outbox (order_id, kind, audience, audience_id, payload, status, attempts, next_attempt_at, "
-        "created_at) "
-        "SELECT n.order_id, n.kind, n.audience, n.audience_id, n.payload, :status, :attempts, "
-        "CAST(:now AS timestamptz), CAST(:now AS timestamptz) "
-        "FROM json_to_recordset(CAST(:rows AS json)) "
-        "AS n(order_id int, kind text, audience text, audience_id int, payload json)"
-    )
-    # Only for the stage that was looked at: a move since then has stamped its own next alert.
-    SET_NEXT_ALERT = text(
-        "UPDATE orders SET next_alert_at = v.next_at "
-        "FROM json_to_recordset(CAST(:rows AS json)) AS v(order_id int, read_version int, next_at timestamptz) "
-        "WHERE orders.id = v.order_id AND orders.version = v.read_version"
-    )
-
-    @classmethod
-    def insert_alerts(cls, db: Session, rows: list[dict[str, Any]], now: datetime) -> set[tuple]:
-        """Insert those not there yet; the keys of the ones inserted."""
-        return {tuple(key) for key in db.execute(cls.INSERT_ALERTS, {"rows": _json(rows), "now": now})}
-
-    @classmethod
-    def insert_notices(cls, db: Session, rows: list[dict[str, Any]], now: datetime) -> None:
-        db.execute(cls.INSERT_NOTICES, {
-            "rows": _json(rows), "status": _outbox.c.status.default.arg, "attempts": _outbox.c.attempts.default.arg,
-            "now": now,
-        })
-
-    @classmethod
-    def set_next_alerts(cls, db: Session, rows: list[dict[str, Any]]) -> None:
-        db.execute(cls.SET_NEXT_ALERT, {"rows": _json(rows)})
-
-
-def _json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=lambda value: value.isoformat())  # datetimes: aware, so with their offset
