@@ -175,6 +175,11 @@ class _StandIn:
                 else:
                     data = payload
                     content_type = "text/html; charset=utf-8"
+                # Recorded before it is sent: the client may act on the answer (and a test look
+                # at `messages`) before this thread runs again.
+                with standin._lock:
+                    received.answer = payload if isinstance(payload, dict) else None
+                    received.status = status
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", content_type)
@@ -182,12 +187,9 @@ class _StandIn:
                     self.end_headers()
                     self.wfile.write(data)
                     self.wfile.flush()
-                    answered = status
                 except OSError:
-                    answered = 0  # the client gave up (a timeout): nobody heard the answer
-                with standin._lock:
-                    received.answer = payload if isinstance(payload, dict) else None
-                    received.status = answered
+                    with standin._lock:
+                        received.status = 0  # the client gave up (a timeout): nobody heard the answer
 
         return Handler
 
