@@ -8,6 +8,7 @@ more CPU than running it, and a move runs dozens of them.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -51,3 +52,43 @@ def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], 
     """
     statement = _increment_statement(db.get_bind().dialect.name, model, tuple(amounts), unique)
     db.execute(statement, {**key, **amounts})
+
+
+class Increments:
+    """The counter additions of one transaction, merged per row and written in one global order.
+
+    Two PostgreSQL transactions that lock the same counter rows in different orders
+    deadlock (each waits for the other's row). Written sorted by table and key, every
+    transaction takes its counter rows in the same order, so none waits in a cycle; rows
+    whose additions cancel out (a state left and entered in one move) are not touched.
+    """
+
+    def __init__(self) -> None:
+        self._shapes: dict[str, tuple] = {}  # table name -> (model, unique, amount names)
+        self._rows: dict[str, dict[tuple, tuple[dict[str, Any], list[int]]]] = defaultdict(dict)
+
+    def add(self, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...]) -> None:
+        """Add `amounts` to the row whose `unique` columns are those of `key` (which may hold more columns)."""
+        table = model.__tablename__
+        shape = (model, unique, tuple(amounts))
+        if self._shapes.setdefault(table, shape) != shape:
+            raise ValueError(f"{table}: one shape of key and amounts per transaction")
+        _, totals = self._rows[table].setdefault(
+            tuple(key[name] for name in unique), (key, [0] * len(amounts)))
+        for i, n in enumerate(amounts.values()):
+            totals[i] += n
+
+    def write(self, db: Session) -> None:
+        """Run the additions: one statement per table, tables by name, rows in key order."""
+        dialect = db.get_bind().dialect.name
+        for table in sorted(self._rows):
+            model, unique, amount_names = self._shapes[table]
+            rows = [
+                {**key, **dict(zip(amount_names, totals, strict=True))}
+                for _, (key, totals) in sorted(self._rows[table].items(), key=lambda item: item[0])
+                if any(totals)
+            ]
+            if rows:
+                db.execute(_increment_statement(dialect, model, amount_names, unique), rows)
+        self._rows.clear()
+        self._shapes.clear()

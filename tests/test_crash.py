@@ -25,10 +25,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(url: str, port: int, settings) -> subprocess.Popen:
+def _start(url: str, port: int, settings, env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(settings.data_dir), "SCHEDULER_ENABLED": "false",
            "MIGRATE_ON_START": "false", "ENVIRONMENT": "development", "SECRET_KEY": settings.secret_key,
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", **(env or {})}
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30

@@ -1,5 +1,8 @@
 """Keep the dashboards' aggregates with every move, in the move's own transaction.
 
+A move's additions are merged per cell and written sorted (`Increments`), so concurrent
+moves lock shared cells in one order and cannot deadlock on them.
+
 Three cubes share `stats_counts` and `stats_stage_times`: the place cube (member 0) by
 day placed, branch, grid and category; the member cube (grid 0, category 0) by day
 placed and the member holding the order; the branch cube (grid, category and member 0)
@@ -22,7 +25,7 @@ from domain.stats import STAGE_DONE_BY, PointRules, bucket_of
 from domain.transitions import Action
 from storage.models import MemberPoints, Order, StatsCount, StatsStageTime, Town
 from storage.models.aggregates import CELL
-from storage.upsert import increment
+from storage.upsert import Increments
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ def record_move(
     *, stars: int | None = None,
 ) -> None:
     town = db.get(Town, order.town_id)
+    counters = Increments()
     day = local_day(order.created_at, town)
     rules = PointRules(town.points_completed, town.points_five_star, town.points_overdue)
     after = Snapshot.of(order)
@@ -68,7 +72,7 @@ def record_move(
 
     def count(snap: Snapshot | None, metric: str, n: int = 1) -> None:
         for cell in cells(snap):
-            increment(db, StatsCount, {**cell, "metric": metric}, {"n": n}, unique=(*CELL, "metric"))
+            counters.add(StatsCount, {**cell, "metric": metric}, {"n": n}, unique=(*CELL, "metric"))
 
     if before is not None:
         count(before, f"state:{before.state.value}", -1)
@@ -89,17 +93,18 @@ def record_move(
         if stage is not None and action in STAGE_DONE_BY[stage]:
             seconds = int((now - before.stage_entered_at).total_seconds())
             for cell in cells(before):
-                increment(db, StatsStageTime, {**cell, "stage": stage.value, "bucket": bucket_of(seconds)},
-                          {"n": 1, "seconds_sum": seconds}, unique=(*CELL, "stage", "bucket"))
+                counters.add(StatsStageTime, {**cell, "stage": stage.value, "bucket": bucket_of(seconds)},
+                             {"n": 1, "seconds_sum": seconds}, unique=(*CELL, "stage", "bucket"))
 
     if action == Action.COMPLETE and order.assignee_id:
-        _points(db, order, local_day(now, town), rules.for_completion(late), completed=1, overdue=int(late))
+        _points(counters, order, local_day(now, town), rules.for_completion(late), completed=1, overdue=int(late))
     if action == Action.RATE and stars == 5 and order.assignee_id:
-        _points(db, order, local_day(now, town), rules.for_rating(stars), five_star=1)
+        _points(counters, order, local_day(now, town), rules.for_rating(stars), five_star=1)
+    counters.write(db)
 
 
-def _points(db: Session, order: Order, day: date, points: int, **counts: int) -> None:
-    increment(db, MemberPoints, {
+def _points(counters: Increments, order: Order, day: date, points: int, **counts: int) -> None:
+    counters.add(MemberPoints, {
         "town_id": order.town_id, "branch_id": order.branch_id, "member_id": order.assignee_id,
         "day": day,
     }, {"points": points, "completed": 0, "five_star": 0, "overdue": 0, **counts}, unique=("member_id", "day"))

@@ -31,7 +31,8 @@ def count_attempt(database: Database, limits: list[tuple[str, int]], *, now: dat
     start = window_start(now, window_seconds)
     retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
     with database.session(write=True) as db:
-        counts = {key: count_hit(db, key, start) for key, _ in limits}
+        # Keys in one order for every sign-in, so two of them never wait on each other's rows.
+        counts = {key: count_hit(db, key, start) for key, _ in sorted(limits)}
         db.commit()
     for key, limit in limits:
         if counts[key] > limit:
