@@ -37,10 +37,10 @@ def run_migrations_online() -> None:
         return
     engine = context.config.attributes.get("engine")
     if engine is None:
-        from storage.engine import create_db_engine
+        from storage.engine import NO_TIMEOUTS, create_db_engine
         from wudan.settings import get_settings
 
-        engine = create_db_engine(get_settings().database_url)
+        engine = create_db_engine(get_settings().database_url, timeouts=NO_TIMEOUTS)
     with engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():

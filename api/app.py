@@ -50,7 +50,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owns_database = database is None
-        app.state.db = database or Database(create_db_engine(settings.database_url))
+        app.state.db = database or Database(create_db_engine(settings.database_url, timeouts=settings.db_timeouts))
         if settings.migrate_on_start:
             upgrade(app.state.db.engine)
         if settings.demo:

@@ -15,9 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import (
     Conflict, DomainError, InvalidTransition, NotFound, NotPermitted, RuleViolation, StaleOrder,
 )
-from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
+from storage.errors import conflict_kind, timeout_kind
+from workflows.errors import (
+    SignInFailed, TransactionConflict, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable,
+)
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
+from wudan.metrics import DB_CONFLICTS, DB_TIMEOUTS
 
 log = logging.getLogger("wudan.api")
 
@@ -37,6 +41,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     UpstreamRateLimited: 429,
     TooManyAttempts: 429,
     UpstreamRefused: 502,
+    TransactionConflict: 503,
 }
 
 
@@ -112,6 +117,24 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database error that reached the API: a conflict, a timeout, or the database out of reach."""
+    if kind := conflict_kind(exc):
+        # Use cases retry these themselves; this is one met outside a use case's retries.
+        DB_CONFLICTS.labels(kind).inc()
+        log.warning("database conflict (%s) on %s %s", kind, request.method, request.url.path)
+        return problem(503, "other changes to the same records got in the way; try again",
+                       title="Concurrent changes conflicted", code="database-conflict",
+                       headers={"Retry-After": "1"}, instance=request.url.path)
+    if kind := timeout_kind(exc):
+        DB_TIMEOUTS.labels(kind).inc()
+        log.warning("database %s on %s %s", kind, request.method, request.url.path)
+        return problem(503, "the database took too long: a record is held by other work, or the query is too"
+                       " big; try again shortly", title="Database timeout", code="database-timeout",
+                       headers={"Retry-After": "2"}, instance=request.url.path, timeout=kind)
+    return await _database_unavailable(request, exc)
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     """Lost connections, refused connections, an exhausted pool, a locked SQLite file: 503."""
     if not (isinstance(exc, OperationalError | SATimeout) or getattr(exc, "connection_invalidated", False)):
@@ -131,7 +154,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(SATimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 

@@ -83,14 +83,14 @@ def measure_size(kind: str, n: int, requests: int, analyze_sqlite: bool, keep: b
     from common import Server, fresh_database, log, median, pct, seed_demo, server_ms
     from generate import generate_orders
     from domain.roles import Role
-    from storage.engine import Database, create_db_engine
+    from storage.engine import NO_TIMEOUTS, Database, create_db_engine
     from workflows import queries, stats
     from workflows.principal import Principal
 
     result: dict = {"db": kind, "orders": n}
     with fresh_database(kind, f"stats{n}", keep=keep) as fresh:
         seed_demo(fresh)
-        engine = create_db_engine(fresh.url)
+        engine = create_db_engine(fresh.url, timeouts=NO_TIMEOUTS)  # generating 1M rows takes a while
         n_open, n_overdue = open_counts(n)
         log(f"generating {n:,} orders ({n_open:,} open, ~{n_overdue:,} overdue) in {kind} …")
         now_epoch = int(time.time())

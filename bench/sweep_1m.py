@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from common import bound_run_time, fmt, fresh_database, log, machine, median, seed_demo, table, write_json
     from generate import generate_orders
-    from storage.engine import Database, create_db_engine
+    from storage.engine import NO_TIMEOUTS, Database, create_db_engine
     from workflows.sweep import sweep
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with fresh_database(args.db, "sweep", keep=args.keep) as fresh:
         seed_demo(fresh)
-        engine = create_db_engine(fresh.url)
+        engine = create_db_engine(fresh.url, timeouts=NO_TIMEOUTS)  # generating 1M rows takes a while
         now_epoch = int(time.time())
         log(f"generating {args.orders:,} open orders, {args.due:,} due, in {args.db} …")
         gen = generate_orders(engine, args.orders, now_epoch=now_epoch, n_open=args.orders, due=args.due,

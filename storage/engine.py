@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -13,7 +14,28 @@ from sqlmodel import Session
 SQLITE_BEGIN = "wudan_sqlite_begin"
 
 
-def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a PostgreSQL session of the service may wait, in milliseconds (0: no limit).
+
+    A request must not queue for long behind a stuck transaction: `lock_ms` bounds a wait
+    for a row or table lock, `statement_ms` any one statement, `idle_in_transaction_ms` a
+    transaction left open by a stuck client, whose locks would hold everyone else up.
+    """
+
+    lock_ms: int = 3_000
+    statement_ms: int = 30_000
+    idle_in_transaction_ms: int = 60_000
+
+    def options(self) -> str:
+        return (f"-c lock_timeout={self.lock_ms} -c statement_timeout={self.statement_ms}"
+                f" -c idle_in_transaction_session_timeout={self.idle_in_transaction_ms}")
+
+
+NO_TIMEOUTS = Timeouts(0, 0, 0)
+
+
+def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False, timeouts: Timeouts = Timeouts()) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo=echo)
@@ -22,7 +44,7 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> En
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
         # A database that is gone must fail a request fast (503), not hang it.
-        pool_timeout=10, connect_args={"connect_timeout": 5},
+        pool_timeout=10, connect_args={"connect_timeout": 5, "options": timeouts.options()},
     )
 
 

@@ -25,6 +25,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
+            # A migration may wait for another replica's and may rewrite big tables: the
+            # service's lock and statement timeouts are for requests, not for this.
+            connection.execute(text("SET lock_timeout = 0"))
+            connection.execute(text("SET statement_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
             connection.commit()
         try:
@@ -34,6 +38,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         finally:
             if engine.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+                connection.execute(text("RESET lock_timeout"))
+                connection.execute(text("RESET statement_timeout"))
                 connection.commit()
 
 

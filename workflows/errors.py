@@ -23,3 +23,14 @@ class UpstreamRateLimited(DomainError):
 class UpstreamRefused(DomainError):
     code = "upstream-refused"
     title = "Upstream service refused the request"
+
+
+class TransactionConflict(DomainError):
+    """Every try of the use case was aborted by the database to break a conflict with others."""
+
+    code = "database-conflict"
+    title = "Concurrent changes conflicted"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

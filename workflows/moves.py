@@ -113,11 +113,13 @@ def complete_order(
 ) -> Order:
     order = load_visible_order(db, actor, order_id)
     transition = authorise(order, Action.COMPLETE, actor)
-    attach_photos(db, actor, order, body.photo_ids, "evidence", photos_per_order)
+    # The move first: its compare-and-set decides which of two racing completions stands,
+    # so the other is refused for the state and never for photos the first one took.
     move(
         db, order, transition, actor, now=now, note=body.note,
         changes={"completion_note": body.note}, data={"photo_ids": body.photo_ids},
     )
+    attach_photos(db, actor, order, body.photo_ids, "evidence", photos_per_order)
     return order
 
 

@@ -21,6 +21,7 @@ from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.transition import stage_stamps, write_outbox
+from workflows.unit import retrying
 from wudan.metrics import count_committed_moves
 
 
@@ -53,25 +54,26 @@ def place_order(
     request_hash = hashlib.sha256(
         json.dumps(draft.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
-    if scoped_key:
-        replay = _replay(db, scoped_key, request_hash)
-        if replay:
-            return replay
-    try:
-        order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
-        db.commit()
+
+    def attempt() -> Placed:
+        if scoped_key:
+            replay = _replay(db, scoped_key, request_hash)
+            if replay:
+                return replay
+        try:
+            order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            # Two requests with one key raced; the other one's order stands.
+            replay = _replay(db, scoped_key, request_hash) if scoped_key else None
+            if replay:
+                return replay
+            raise
         count_committed_moves([Action.SUBMIT.value])
         return Placed(order, replayed=False)
-    except IntegrityError:
-        db.rollback()
-        # Two requests with one key raced; the other one's order stands.
-        replay = _replay(db, scoped_key, request_hash) if scoped_key else None
-        if replay:
-            return replay
-        raise
-    except BaseException:
-        db.rollback()
-        raise
+
+    return retrying(db, attempt)
 
 
 def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from domain.alerts import first_alert_at
 from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
-from domain.errors import InvalidTransition, NotPermitted, StaleOrder
+from domain.errors import NotPermitted, StaleOrder
 from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
 from domain.states import OrderState, Urgency
@@ -146,11 +146,11 @@ def move(
 
 
 def _refuse_stale(db: Session, order: Order, transition: Transition) -> None:
+    """Another move got in first. The use case runs again (`workflows.unit.retrying`) and
+    decides afresh from the state the winner left, so the answer names that state."""
     current = db.exec(select(Order.state).where(Order.id == order.id)).one()
     db.expire(order)
     state = OrderState(current)
-    if state != transition.source:
-        raise InvalidTransition(transition.action.value, state, allowed_actions(state))
     raise StaleOrder(
         f"order {order.id} changed while this request ran; read it again and retry",
         state, allowed_actions(state),

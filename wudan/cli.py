@@ -60,7 +60,8 @@ def _database():
     from storage.migrate import upgrade
     from wudan.settings import get_settings
 
-    engine = create_db_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = create_db_engine(settings.database_url, timeouts=settings.db_timeouts)
     print(f"migrating {engine.url.render_as_string(hide_password=True)} …", file=sys.stderr)
     upgrade(engine)
     return Database(engine)

@@ -32,6 +32,16 @@ DELIVERIES = Counter(
 PHOTOS_REMOVED = Counter(
     "wudan_photos_removed", "Uploads deleted because no order used them in time", registry=REGISTRY,
 )
+DB_RETRIES = Counter(
+    "wudan_db_retries", "Transactions run again after a deadlock, a serialization failure or a concurrent move",
+    ("reason",), registry=REGISTRY,
+)
+DB_CONFLICTS = Counter(
+    "wudan_db_conflicts", "Transactions given up after every try met a conflict", ("reason",), registry=REGISTRY,
+)
+DB_TIMEOUTS = Counter(
+    "wudan_db_timeouts", "Statements stopped by lock_timeout or statement_timeout", ("kind",), registry=REGISTRY,
+)
 
 
 def count_committed_moves(actions: list[str]) -> None:

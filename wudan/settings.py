@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.engine import Timeouts
+
 DEFAULT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 
 
@@ -25,6 +27,16 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field("json", description="One JSON object a line, or plain text.")
     migrate_on_start: bool = Field(True, description="Run `alembic upgrade head` at start-up.")
     demo: bool = Field(False, description="Seed the demo town at start-up if it is missing.")
+    db_lock_timeout_ms: int = Field(
+        Timeouts.lock_ms, ge=0, description="PostgreSQL: longest wait for a lock, then 503 database-timeout (0: none).",
+    )
+    db_statement_timeout_ms: int = Field(
+        Timeouts.statement_ms, ge=0, description="PostgreSQL: longest statement, then 503 database-timeout (0: none).",
+    )
+    db_idle_in_transaction_timeout_ms: int = Field(
+        Timeouts.idle_in_transaction_ms, ge=0,
+        description="PostgreSQL: a session idle this long inside a transaction is ended, releasing its locks.",
+    )
 
     signin_window_seconds: int = Field(300, ge=10, description="Window of the sign-in attempt limits.")
     signin_per_phone: int = Field(10, ge=1, description="Staff sign-in attempts per phone per window.")
@@ -82,6 +94,10 @@ class Settings(BaseSettings):
     photo_cleanup_interval_seconds: float = Field(
         3600, gt=0, description="How often the worker deletes unattached uploads past PHOTO_ORPHAN_HOURS."
     )
+
+    @property
+    def db_timeouts(self) -> Timeouts:
+        return Timeouts(self.db_lock_timeout_ms, self.db_statement_timeout_ms, self.db_idle_in_transaction_timeout_ms)
 
     @property
     def photo_orphan_age(self) -> timedelta:
