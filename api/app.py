@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.limits import BodyLimit
 from api.observability import RequestContext
@@ -39,6 +39,10 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
+    current_state: str | None = Field(None, description="409 on an order: the state it is in now.")
+    current_state_label: str | None = Field(None, description="409 on an order: that state's Chinese label.")
+    allowed_actions: list[str] | None = Field(
+        None, description="409 on an order: what the caller may do to it now, as in the order's view.")
 
 
 def create_app(

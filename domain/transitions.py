@@ -108,7 +108,7 @@ def plan(state: OrderState | None, action: Action, role: Role) -> Transition:
         raise NotPermitted(f"a {role.value} may not {action.value} an order")
     transition = _BY_KEY.get((state, action))
     if transition is None:
-        raise InvalidTransition(action.value, state, allowed_actions(state))
+        raise InvalidTransition(action.value, state, allowed_actions(state, role))
     if role not in transition.roles:
         raise NotPermitted(f"a {role.value} may not {action.value} an order")
     return transition

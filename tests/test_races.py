@@ -9,9 +9,10 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from storage.models import GridWorkerGrid, Order, OrderEvent, Staff
+from storage.models import GridWorkerGrid, Order, OrderEvent, Photo, Staff
 from tests.live_server import LiveServer
 from tests.world import _password_hash, _token
+from wudan.images import solid_png
 
 CLAIMERS = 32
 
@@ -60,7 +61,7 @@ def test_many_grid_workers_claim_one_order_and_one_wins(live_url, world, databas
     for r in responses:
         if r.status_code == 409:
             assert r.json()["current_state"] == "claimed"
-            assert r.json()["allowed_actions"] == ["cancel", "dispatch"]
+            assert r.json()["allowed_actions"] == []  # nothing is left for a grid worker to do
     with database.session() as db:
         claims = db.exec(select(OrderEvent).where(OrderEvent.order_id == order["id"], OrderEvent.action == "claim")).all()
         stored = db.get(Order, order["id"])
@@ -96,3 +97,63 @@ def test_idempotency_key_is_per_person_and_per_request(client, world, database):
     assert changed.json()["type"] == "urn:wudan:problem:idempotency-key-reused"
     with database.session() as db:
         assert db.exec(select(func.count()).select_from(Order)).one() == 2
+
+
+TRIALS = 8
+
+
+def test_two_completions_at_once_one_stands_the_other_is_told_the_state(live_url, world, database):
+    """A double tap on 完成: the second is a 409 naming `completed`, and takes none of its photos."""
+    with httpx.Client(base_url=live_url, timeout=60) as http:
+        for trial in range(TRIALS):
+            oid = http.post("/orders", json={"category_id": world["cat"], "description": "屋顶漏雨"},
+                            headers=world.auth("res1")).json()["id"]
+            for who, action, body in (("workerA1", "claim", None), ("secA", "dispatch", {"member_id": world["memberA1"]}),
+                                      ("memberA1", "accept", None)):
+                assert http.post(f"/orders/{oid}/{action}", json=body, headers=world.auth(who)).status_code == 200
+            uploads = [[upload(http, world) for _ in range(2)] for _ in range(2)]
+            if trial % 2:  # the same photos twice (a retried request) or two sets
+                uploads[1] = uploads[0]
+            responses = _all_at_once([
+                lambda ids=ids: http.post(f"/orders/{oid}/complete", json={"note": "修好了", "photo_ids": ids},
+                                          headers=world.auth("memberA1"))
+                for ids in uploads])
+            assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+            loser = next(r for r in responses if r.status_code == 409).json()
+            assert loser["current_state"] == "completed" and loser["allowed_actions"] == []
+            winner = uploads[[r.status_code for r in responses].index(200)]
+            with database.session() as db:
+                attached = set(db.exec(select(Photo.id).where(Photo.order_id == oid)).all())
+            assert attached == set(winner)
+
+
+def test_a_cancel_that_meets_a_claim_is_decided_on_the_state_the_claim_left(live_url, world, database):
+    """Cancel and claim at once: the cancel stands either way (a claimed order may be cancelled),
+    or, had it come first, the claim is a 409 naming `cancelled`. Never a 409 naming a state the
+    refused action is allowed in."""
+    outcomes = set()
+    with httpx.Client(base_url=live_url, timeout=60) as http:
+        for _ in range(TRIALS):
+            oid = http.post("/orders", json={"category_id": world["cat"], "description": "路灯不亮"},
+                            headers=world.auth("res1")).json()["id"]
+            claim, cancel = _all_at_once([
+                lambda: http.post(f"/orders/{oid}/claim", headers=world.auth("workerA1")),
+                lambda: http.post(f"/orders/{oid}/cancel", json={}, headers=world.auth("res1")),
+            ])
+            assert cancel.status_code == 200, cancel.text
+            assert cancel.json()["state"] == "cancelled"
+            if claim.status_code == 409:
+                assert claim.json()["current_state"] == "cancelled" and claim.json()["allowed_actions"] == []
+            else:
+                assert claim.status_code == 200, claim.text
+            with database.session() as db:
+                actions = db.exec(select(OrderEvent.action).where(OrderEvent.order_id == oid)
+                                  .order_by(OrderEvent.id)).all()
+            assert actions == (["submit", "claim", "cancel"] if claim.status_code == 200 else ["submit", "cancel"])
+            outcomes.add(claim.status_code)
+
+
+def upload(http, world, who: str = "memberA1") -> str:
+    r = http.post("/photos", files={"file": ("p.png", solid_png(), "image/png")}, headers=world.auth(who))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]

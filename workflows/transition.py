@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from domain.alerts import first_alert_at
 from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
-from domain.errors import NotPermitted, StaleOrder
+from domain.errors import InvalidTransition, NotPermitted, StaleOrder
 from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
 from domain.states import OrderState, Urgency
@@ -68,12 +68,18 @@ def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | 
 
 
 def authorise(order: Order, action: Action, actor: Principal) -> Transition:
-    """The move `actor` may make, or NotPermitted (wrong role or person) / InvalidTransition."""
+    """The move `actor` may make, or NotPermitted (wrong role or person) / InvalidTransition.
+
+    A refusal's `allowed_actions` are what this person may do now, as in the order's view.
+    """
     if actor.role in roles_for(action):
         gap = responsibility_gap(order, action, actor)
         if gap:
             raise NotPermitted(gap)
-    return plan(OrderState(order.state), action, actor.role)
+    try:
+        return plan(OrderState(order.state), action, actor.role)
+    except InvalidTransition as refused:
+        raise InvalidTransition(refused.action, refused.state, actions_open_to(order, actor)) from None
 
 
 def actions_open_to(order: Order, actor: Principal) -> list[str]:
@@ -120,7 +126,7 @@ def move(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        _refuse_stale(db, order, transition)
+        _refuse_stale(db, order, actor)
     for key, value in values.items():
         set_committed_value(order, key, value)
 
@@ -145,15 +151,13 @@ def move(
     return event
 
 
-def _refuse_stale(db: Session, order: Order, transition: Transition) -> None:
+def _refuse_stale(db: Session, order: Order, actor: Principal) -> None:
     """Another move got in first. The use case runs again (`workflows.unit.retrying`) and
     decides afresh from the state the winner left, so the answer names that state."""
-    current = db.exec(select(Order.state).where(Order.id == order.id)).one()
-    db.expire(order)
-    state = OrderState(current)
+    db.refresh(order)
     raise StaleOrder(
         f"order {order.id} changed while this request ran; read it again and retry",
-        state, allowed_actions(state),
+        OrderState(order.state), actions_open_to(order, actor),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from domain.deadlines import overdue_seconds
@@ -62,7 +62,10 @@ class OrderView(BaseModel):
     overdue: bool
     overdue_seconds: int
     closed_at: datetime | None
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(
+        description="What the caller may do to this order now (the buttons to show): the actions its state"
+                    " allows to the caller's role and that fall to this person. A 409 names the same list.",
+    )
 
 
 class EventView(BaseModel):
