@@ -18,6 +18,7 @@ _PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Plain = Annotated[str, StringConstraints(pattern=_PRINTABLE)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=_PRINTABLE)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9]{5,15}$")]
+# What workflows/photos.py makes (32 characters of URL-safe base64), with room up to the column's 40.
 PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,40}$")]
 
 
