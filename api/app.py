@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.limits import BodyLimit
 from api.observability import RequestContext
@@ -39,6 +39,7 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
+    request_id: str | None = Field(None, description="On a 500: the X-Request-ID of the answer, to quote")
 
 
 def create_app(
@@ -81,7 +82,8 @@ def create_app(
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestContext)  # outermost: every answer has an id, a log line, a count
+    # Outermost: every answer has an id, a log line, a count, and an unexpected error the app's 500 problem.
+    app.add_middleware(RequestContext, on_error=app.exception_handlers[Exception])
     for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
         app.include_router(module.router)
 
