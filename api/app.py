@@ -43,6 +43,7 @@ class Problem(BaseModel):
     current_state_label: str | None = Field(None, description="409 on an order: that state's Chinese label.")
     allowed_actions: list[str] | None = Field(
         None, description="409 on an order: what the caller may do to it now, as in the order's view.")
+    request_id: str | None = Field(None, description="On a 500: the X-Request-ID of the answer, to quote")
 
 
 def create_app(
@@ -85,7 +86,8 @@ def create_app(
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(RequestContext)  # outermost: every answer has an id, a log line, a count
+    # Outermost: every answer has an id, a log line, a count, and an unexpected error the app's 500 problem.
+    app.add_middleware(RequestContext, on_error=app.exception_handlers[Exception])
     for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
         app.include_router(module.router)
 

@@ -18,7 +18,7 @@ from domain.roles import Role
 from domain.errors import NotPermitted
 from workflows.errors import SignInFailed
 from workflows.identity import dashboard_principal, principal_for
-from workflows.inputs import MAX_ID
+from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
 from wudan.settings import Settings
@@ -158,3 +158,8 @@ Paging = Annotated[PageRequest, Depends(page_params)]
 _Id = Annotated[int, Field(gt=0, le=MAX_ID), _POSITIVE]
 PathId = Annotated[_Id, Path()]
 QueryId = Annotated[_Id | None, Query()]
+
+
+# Photo ids are random URL-safe tokens (workflows/photos.py). Anything else, such as a NUL byte,
+# which PostgreSQL refuses in text, is bad input and a 422, before any query is made.
+PathPhotoId = Annotated[PhotoId, Path(description="A photo's id, as its upload answered: URL-safe base64")]

@@ -21,6 +21,7 @@ from workflows.errors import (
 )
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
+from wudan.logs import request_id
 from wudan.metrics import DB_CONFLICTS, DB_TIMEOUTS
 
 log = logging.getLogger("wudan.api")
@@ -147,7 +148,10 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
+    # The id the log line above carries (api/observability.py), for the caller to quote.
+    rid = request_id.get()
+    return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path,
+                   **({"request_id": rid} if rid else {}))
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import date
+from io import BytesIO
 
+import pytest
+from openpyxl import load_workbook
+
+from domain.errors import RuleViolation
+from domain.roles import Role
 from storage.models import Grid
 from tests.helpers import act, get, place, to_state, upload
+from workflows import ledger, stats
+from workflows.principal import Principal
 
 BIG = 2**31
 
@@ -151,3 +159,95 @@ def test_oversized_streamed_body_is_refused(client, world, settings):
     r = client.post("/orders", content=chunks(), headers={**world.auth("res1"), "content-type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.json()["type"] == "urn:wudan:problem:payload-too-large"
+
+
+# Days near the calendar's ends were a 500 (OverflowError) in the period arithmetic: the
+# default date_from 29 days before date_to, a day's midnight in the town's zone, the day
+# after the last. Supported days are 1970-01-01 .. 9998-12-31; outside them is a 422.
+OUT_OF_RANGE_PERIODS = [
+    {"date_to": "0001-01-29"},
+    {"date_from": "0001-01-01", "date_to": "0001-01-02"},
+    {"date_from": "0001-01-01", "date_to": "2026-11-20"},
+    {"date_from": "1969-12-31", "date_to": "1970-01-01"},
+    {"date_from": "9999-12-31", "date_to": "9999-12-31"},
+    {"date_from": "9998-12-31", "date_to": "9999-01-01"},
+    {"date_to": "9999-12-31"},
+]
+EDGE_PERIODS = [
+    {"date_to": "1970-01-01"},
+    {"date_from": "1970-01-01", "date_to": "1970-01-01"},
+    {"date_from": "9998-12-31", "date_to": "9998-12-31"},
+    {"date_from": "9998-01-01", "date_to": "9998-12-31"},
+]
+
+
+def _period(params: dict) -> str:
+    return "&".join(f"{name}={value}" for name, value in params.items())
+
+
+def _stats_routes_with_days(app) -> list[str]:
+    paths = app.openapi()["paths"]
+    return sorted(path for path, ops in paths.items() if path.startswith("/stats/")
+                  and "date_to" in [p["name"] for p in ops["get"].get("parameters", [])])
+
+
+def _out_of_range(r, params: dict) -> None:
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["type"] == "urn:wudan:problem:validation-error"
+    wrong = {name for name, value in params.items() if not "1970-01-01" <= value <= "9998-12-31"}
+    assert {e["loc"][-1] for e in body["errors"]} == wrong, body
+
+
+def test_every_stats_route_with_days_is_known(app):
+    assert _stats_routes_with_days(app) == [
+        "/stats/daily", "/stats/grids", "/stats/leaderboard", "/stats/overdue", "/stats/overview"]
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE_PERIODS, ids=_period)
+def test_days_near_the_calendars_ends_are_422_on_every_stats_route(client, world, app, params):
+    for route in _stats_routes_with_days(app):
+        _out_of_range(client.get(route, params=params, headers=world.auth("dashboard")), params)
+
+
+@pytest.mark.parametrize("params", EDGE_PERIODS, ids=_period)
+def test_the_first_and_last_supported_days_are_answered_on_every_stats_route(client, world, app, params):
+    for route in _stats_routes_with_days(app):
+        r = client.get(route, params=params, headers=world.auth("dashboard"))
+        assert r.status_code == 200, (route, r.text)
+    daily = client.get("/stats/daily", params=params, headers=world.auth("dashboard")).json()
+    assert daily["date_from"] >= "1970-01-01" and daily["date_to"] <= "9998-12-31"
+    first, last = date.fromisoformat(daily["date_from"]), date.fromisoformat(daily["date_to"])
+    assert len(daily["days"]) == (last - first).days + 1
+
+
+@pytest.mark.parametrize("params", [
+    {"date_from": "9999-12-31", "date_to": "9999-12-31"},
+    {"date_from": "0001-01-01", "date_to": "0001-01-01"},
+    {"date_from": "0001-01-01", "date_to": "0001-12-31"},
+    {"date_from": "9998-12-31", "date_to": "9999-01-01"},
+    {"date_from": "1969-12-31", "date_to": "1970-01-01"},
+], ids=_period)
+def test_days_near_the_calendars_ends_are_422_on_the_ledger(client, world, params):
+    _out_of_range(client.get("/admin/ledger.xlsx", params=params, headers=world.auth("admin")), params)
+
+
+@pytest.mark.parametrize("params", EDGE_PERIODS[1:], ids=_period)
+def test_the_first_and_last_supported_days_give_a_ledger(client, world, params):
+    place(client, world)  # placed in 2026: in no edge period
+    r = client.get("/admin/ledger.xlsx", params=params, headers=world.auth("admin"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(BytesIO(r.content))["台账"]
+    assert sheet.max_row == 1  # the header alone
+
+
+def test_the_workflows_refuse_days_a_caller_did_not_parse(database, world, clock):
+    """Outside the API (a script, the bench) the period arithmetic is guarded too: a rule problem."""
+    admin = Principal(kind="staff", id=world["admin"], role=Role.TOWN_ADMIN, town_id=world["town"])
+    with database.session() as db:
+        with pytest.raises(RuleViolation, match="date_to"):
+            stats.overview(db, admin, stats.StatsQuery(date_to=date(1, 1, 29)), clock())
+        with pytest.raises(RuleViolation, match="date_from"):
+            ledger.read_ledger(db, admin, ledger.LedgerQuery(date(9999, 12, 31), date(9999, 12, 31)), clock())

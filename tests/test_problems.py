@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
+import httpx
 import pytest
+from fastapi import Depends
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from api import deps
+from api.limits import BodyLimit
+from tests.live_server import LiveServer
+from workflows import catalog, stats
 
 
 def _is_problem(r, status):
@@ -112,3 +122,126 @@ def test_every_operation_with_a_body_answers_as_documented(client, app):
             assert (r.status_code, r.json()["type"]) == (400, MALFORMED), name
         r = client.request(method, url, content=huge, headers={"content-type": kind})
         assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json", name
+
+
+# -- unexpected errors, over a real socket --------------------------------------------------
+# An error in an endpoint, a dependency or a middleware was a 500 problem without the request
+# id (in the body or the X-Request-ID header), and uvicorn then dropped the connection:
+# Starlette's ServerErrorMiddleware, outside the app's middleware, raises the error again after
+# answering. An error after a whole answer (a background task) dropped the connection too.
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("an unexpected failure")
+
+
+def _in_a_sync_endpoint(monkeypatch, world):
+    monkeypatch.setattr(catalog, "list_towns", _fail)
+    return "/towns", {}
+
+
+def _in_an_async_endpoint(monkeypatch, world):
+    monkeypatch.setattr(stats, "overview", _fail)
+    return "/stats/overview", world.auth("dashboard")
+
+
+def _in_a_sync_dependency(monkeypatch, world):
+    monkeypatch.setattr(deps, "PageRequest", _fail)  # in page_params
+    return "/towns", {}
+
+
+def _in_an_async_dependency(monkeypatch, world):
+    monkeypatch.setattr(deps, "read_token", _fail)  # in get_principal
+    return "/me", world.auth("res1")
+
+
+def _in_a_middleware(monkeypatch, world):
+    passing = BodyLimit.__call__
+
+    async def failing(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/towns":
+            raise RuntimeError("an unexpected failure")
+        await passing(self, scope, receive, send)
+
+    monkeypatch.setattr(BodyLimit, "__call__", failing)
+    return "/towns", {}
+
+
+def _errors_logged(caplog) -> list[logging.LogRecord]:
+    return [rec for rec in caplog.records if rec.name == "wudan.api" and rec.levelno == logging.ERROR]
+
+
+def _same_connection(http, first) -> None:
+    """The next request goes over the connection `first` came on: the server kept it open."""
+    again = http.get("/healthz")
+    assert again.status_code == 200
+    assert _connection(again) == _connection(first)
+
+
+def _connection(r) -> tuple:
+    return r.extensions["network_stream"].get_extra_info("client_addr")
+
+
+@pytest.mark.parametrize("place", [
+    _in_a_sync_endpoint, _in_an_async_endpoint, _in_a_sync_dependency, _in_an_async_dependency, _in_a_middleware,
+], ids=lambda place: place.__name__.removeprefix("_in_"))
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(app, world, monkeypatch, caplog, place):
+    path, headers = place(monkeypatch, world)
+    caplog.set_level(logging.INFO, logger="wudan.access")
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        r = http.get(path, headers=headers)
+        body = _is_problem(r, 500)
+        assert body["type"] == "about:blank" and body["instance"] == path
+        assert "Traceback" not in r.text and "an unexpected failure" not in r.text
+        rid = r.headers["x-request-id"]
+        assert body["request_id"] == rid
+        assert [rec.request_id for rec in _errors_logged(caplog)] == [rid]
+        _same_connection(http, r)
+    access = next(rec for rec in caplog.records if rec.name == "wudan.access" and rec.request_id == rid)
+    assert access.fields["status"] == 500 and 0 <= access.fields["ms"] < 10_000
+
+
+def test_the_request_id_quoted_is_the_callers_own(app, world, monkeypatch):
+    path, headers = _in_a_sync_endpoint(monkeypatch, world)
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        r = http.get(path, headers={**headers, "X-Request-ID": "report-me-42"})
+        assert _is_problem(r, 500)["request_id"] == "report-me-42" == r.headers["x-request-id"]
+
+
+def _answer_then_fail_in_a_background_task():
+    return JSONResponse({"ok": True}, background=BackgroundTask(_fail))
+
+
+async def _failing_cleanup():
+    yield
+    raise RuntimeError("an unexpected failure")
+
+
+def _answer_then_fail_in_a_dependencys_cleanup(cleanup: None = Depends(_failing_cleanup)):
+    return {"ok": True}
+
+
+@pytest.mark.parametrize("endpoint", [
+    _answer_then_fail_in_a_background_task, _answer_then_fail_in_a_dependencys_cleanup,
+], ids=["background-task", "dependency-cleanup"])
+def test_an_error_after_the_whole_answer_is_logged_and_the_connection_kept(app, caplog, endpoint):
+    app.add_api_route("/test-only/answer-then-fail", endpoint)
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        r = http.get("/test-only/answer-then-fail")
+        assert (r.status_code, r.json()) == (200, {"ok": True})
+        _same_connection(http, r)
+        assert [rec.request_id for rec in _errors_logged(caplog)] == [r.headers["x-request-id"]]
+
+
+def test_an_answer_cut_short_is_never_passed_off_as_whole(app, caplog):
+    """Its status is already out, so no problem can follow: the connection is dropped, and the error logged."""
+    def chunks():
+        yield b"first part, "
+        raise RuntimeError("an unexpected failure")
+
+    app.add_api_route("/test-only/cut-short", lambda: StreamingResponse(chunks(), media_type="text/plain"))
+    with LiveServer(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/test-only/cut-short", headers={"X-Request-ID": "cut-short-1"})
+        assert [rec.request_id for rec in _errors_logged(caplog)] == ["cut-short-1"]
+        assert http.get("/healthz").status_code == 200  # on a new connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import place
+from tests.helpers import place, upload
 
 # Each would be read as a number by pydantic's lax parsing; "٣" is an Arabic-Indic three.
 NOT_PLAIN_DIGITS = ["1.0", "+1", " 1", "1 ", "1_000", "01", "1e3", "0x1", "-1", "٣", ""]
@@ -114,3 +114,45 @@ def test_the_schema_still_says_integer_and_boolean(app):
     assert (offset["type"], offset["minimum"]) == ("integer", 0)
     assert parameter("/admin/roster", "post", "dry_run")["type"] == "boolean"
     assert parameter("/me/inbox", "get", "unread_only")["type"] == "boolean"
+
+
+# A NUL byte was a 500 on PostgreSQL, which refuses it in text; the others are not URL-safe
+# base64 or not the length of a photo id. "%0A" is a newline after an id that is otherwise fine.
+NOT_PHOTO_IDS = ["%00", "A" * 31 + "%00", "A" * 41, "A" * 300, "A" * 15, "A" * 31 + "%0A", "A" * 31 + "=",
+                 "A" * 31 + ".", "A" * 31 + "+", "A" * 31 + "%20", "A" * 31 + "~", "A" * 31 + "%C3%A9"]
+
+
+def _photo_routes(app) -> list[str]:
+    return sorted(path for path in app.openapi()["paths"] if "{photo_id}" in path)
+
+
+def test_every_photo_route_is_known(app):
+    """A new route naming a photo is covered by the tests below only if it is listed here."""
+    assert _photo_routes(app) == ["/photos/{photo_id}", "/public/photos/{photo_id}"]
+    for route in _photo_routes(app):
+        parameter = next(p for p in app.openapi()["paths"][route]["get"]["parameters"] if p["name"] == "photo_id")
+        assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_-]{16,40}$", route
+
+
+@pytest.mark.parametrize("raw", NOT_PHOTO_IDS)
+def test_a_photo_id_is_url_safe_base64_on_every_photo_route(client, world, app, raw):
+    for route in _photo_routes(app):
+        signed_in = {} if route.startswith("/public/") else world.auth("res1")
+        _refused(client.get(route.replace("{photo_id}", raw), headers=signed_in), "path", "photo_id")
+
+
+def test_well_formed_photo_ids_still_serve_or_are_not_found(client, world, app):
+    mine = upload(client, world, "res1")
+    assert client.get(f"/photos/{mine}", headers=world.auth("res1")).status_code == 200
+    for route in _photo_routes(app):
+        r = client.get(route.replace("{photo_id}", "A" * 32), headers=world.auth("res1"))
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (route, r.text)
+    r = client.get(f"/public/photos/{mine}")  # not evidence on a board
+    assert r.status_code == 404
+
+
+def test_bodies_naming_photos_are_refused_alike(client, world):
+    body = {"category_id": world["cat"], "description": "x", "photo_ids": ["A" * 31 + "\x00"]}
+    r = client.post("/orders", json=body, headers=world.auth("res1"))
+    assert r.status_code == 422, r.text
+    assert ["body", "photo_ids", 0] in [e["loc"] for e in r.json()["errors"]]

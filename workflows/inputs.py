@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.errors import RuleViolation
 from domain.states import Urgency
 
 # Ids fit PostgreSQL's integer; bigger numbers are bad input, not a database error.
@@ -18,6 +19,7 @@ _PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Plain = Annotated[str, StringConstraints(pattern=_PRINTABLE)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, pattern=_PRINTABLE)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9]{5,15}$")]
+# What workflows/photos.py makes (32 characters of URL-safe base64), with room up to the column's 40.
 PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,40}$")]
 
 
@@ -27,8 +29,25 @@ def _iso_day(value: object) -> object:
     raise ValueError("a day is written YYYY-MM-DD")
 
 
+# The days a period may name. Periods are turned into instants (a day's midnight in the
+# town's zone, the day after the last) and ranges of days, which overflow Python's dates
+# at 0001-01-01 and 9999-12-31; no town has orders before 1970, and a year short of the
+# calendar's end leaves room for every step of that arithmetic.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+DAYS = f"from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+
 # A day as YYYY-MM-DD only: pydantic alone takes "0" for 1970-01-01 (a Unix time) and "2026-11-20T00:00".
-Day = Annotated[date, BeforeValidator(_iso_day)]
+# The bounds go before the check: after it, they would reach the OpenAPI schema as `ge`/`le`,
+# which are not JSON Schema; the parameters' descriptions say DAYS instead.
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY), BeforeValidator(_iso_day)]
+
+
+def check_days(**days: date | None) -> None:
+    """Refuse (422) a day outside FIRST_DAY..LAST_DAY, for callers that did not parse it as a `Day`."""
+    for name, day in days.items():
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise RuleViolation(f"{name} must be a day {DAYS}")
 
 
 class Strict(BaseModel):

@@ -44,6 +44,7 @@ from domain.roles import ROLE_LABELS, Role
 from domain.states import OrderState, Urgency
 from domain.transitions import Action
 from storage.models import Branch, Category, Grid, Order, OrderEvent, Town
+from workflows.inputs import check_days
 from workflows.principal import Principal
 from workflows.transition import category_limits
 
@@ -115,6 +116,7 @@ class Ledger:
 
 def period_bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The period as [start, end) instants: whole days in the town's time zone."""
+    check_days(date_from=date_from, date_to=date_to)
     if date_to < date_from:
         raise RuleViolation("date_to is before date_from")
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:

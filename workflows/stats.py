@@ -17,6 +17,7 @@ from domain.roles import Role
 from domain.states import OrderState
 from domain.stats import RateCounts, percentile
 from storage.models import Category, Grid, MemberPoints, Order, OrderEvent, Staff, StatsCount, StatsStageTime, Town
+from workflows.inputs import FIRST_DAY, check_days
 from workflows.principal import Principal
 
 MAX_DAYS = 366
@@ -147,9 +148,11 @@ def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetim
         if branch_id not in (None, actor.branch_id):
             raise NotFound(f"branch {branch_id} not found")
         branch_id = actor.branch_id
+    check_days(date_from=query.date_from, date_to=query.date_to)
     today = now.astimezone(ZoneInfo(town.timezone)).date()
     date_to = query.date_to or today
-    date_from = query.date_from or date_to - timedelta(days=29)
+    # Not before FIRST_DAY: the answer names its period, and a client may ask for it again.
+    date_from = query.date_from or max(date_to - timedelta(days=29), FIRST_DAY)
     if date_from > date_to:
         raise RuleViolation("date_from is after date_to")
     if (date_to - date_from).days >= MAX_DAYS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import FileResponse
 
-from api.deps import AppSettings, Db, Paging, PathId, QueryId
+from api.deps import AppSettings, Db, Paging, PathId, PathPhotoId, QueryId
 from api.problems import problem_responses
 from api.routes.photos import photo_file
 from api.routing import api_router
@@ -29,7 +29,7 @@ def town_board(
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
                **problem_responses(404, 422)},
 )
-def board_photo(photo_id: str, db: Db, settings: AppSettings) -> FileResponse:
+def board_photo(photo_id: PathPhotoId, db: Db, settings: AppSettings) -> FileResponse:
     """An evidence photo of an order on a public board; any other photo is not found."""
     # Short-lived in shared caches: turning the board off should take effect soon.
     return photo_file(board.load_board_photo(db, photo_id), settings, cache="public, max-age=300")

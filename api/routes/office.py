@@ -16,13 +16,13 @@ from api.routing import api_router
 from domain.errors import RuleViolation
 from domain.roles import Role
 from workflows import ledger, roster, roster_file
-from workflows.inputs import Day as IsoDay
+from workflows.inputs import DAYS, Day as IsoDay
 from workflows.principal import Principal
 
 router = api_router(prefix="/admin", tags=["office"], responses=problem_responses(401, 403))
 XLSX = {200: {"content": {ledger.XLSX_MEDIA_TYPE: {}}, "description": "An XLSX workbook"}}
 Office = Annotated[Principal, require(Role.TOWN_ADMIN, Role.SECRETARY)]
-Day = Annotated[IsoDay, Query(description="YYYY-MM-DD, a day in the town's time zone")]
+Day = Annotated[IsoDay, Query(description=f"YYYY-MM-DD, a day in the town's time zone, {DAYS}")]
 
 
 @router.get("/ledger.xlsx", response_class=StreamingResponse, responses={**XLSX, **problem_responses(404, 422)})

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 import logging
 
-from api.deps import AppSettings, Db, Now, Person
+from api.deps import AppSettings, Db, Now, PathPhotoId, Person
 from api.problems import problem_responses
 from api.routing import api_router
 from domain.errors import NotFound
@@ -56,7 +56,7 @@ def upload_photo(
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
                **problem_responses(401, 403, 404, 422)},
 )
-def download_photo(photo_id: str, user: Person, db: Db, settings: AppSettings) -> FileResponse:
+def download_photo(photo_id: PathPhotoId, user: Person, db: Db, settings: AppSettings) -> FileResponse:
     return photo_file(load_visible_photo(db, user, photo_id), settings, cache="private, max-age=3600")
 
 

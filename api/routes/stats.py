@@ -18,7 +18,7 @@ from api.problems import problem_responses
 from api.routing import api_router
 from storage.engine import Database
 from workflows import stats
-from workflows.inputs import Day
+from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
 from workflows.stats import Daily, GridRanking, Leaderboard, OverdueList, Overview, StatsQuery
@@ -30,8 +30,10 @@ router = api_router(prefix="/stats", tags=["stats"], responses={
 
 
 async def stats_query(
-    date_from: Annotated[Day | None, Query(description="First day (town time); default 29 days before date_to")] = None,
-    date_to: Annotated[Day | None, Query(description="Last day (town time); default today")] = None,
+    date_from: Annotated[Day | None, Query(
+        description=f"First day (YYYY-MM-DD, town time, {DAYS}); default 29 days before date_to")] = None,
+    date_to: Annotated[Day | None, Query(
+        description=f"Last day (YYYY-MM-DD, town time, {DAYS}); default today")] = None,
     branch_id: QueryId = None,
     grid_id: QueryId = None,
     category_id: QueryId = None,
