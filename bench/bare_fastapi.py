@@ -12,21 +12,6 @@ import argparse
 import sys
 import time
 
-from fastapi import FastAPI
-
-app = FastAPI(title="bare")
-
-
-@app.get("/ping")
-async def ping() -> dict[str, bool]:
-    return {"ok": True}
-
-
-@app.get("/ping-sync")
-def ping_sync() -> dict[str, bool]:
-    """The same through the thread pool, as wudan's (sync) routes run."""
-    return {"ok": True}
-
 
 def ping_unit(client, path: str):
     async def unit(rec) -> None:

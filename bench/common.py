@@ -203,7 +203,7 @@ def make_wudan_app():
 
 def make_ping_app():
     """uvicorn --factory common:make_ping_app: a bare FastAPI app with /ping."""
-    from bare_fastapi import app
+    from bare_app import app
 
     return ServerTiming(app)
 

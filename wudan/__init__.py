@@ -1,3 +1,8 @@
-"""wudan (五单): the service behind the five-order closed loop of grid governance."""
+"""wudan (五单): the service behind the five-order closed loop of grid governance.
 
-__version__ = "0.1.0"
+This package holds the entry points only (the `wudan` command); nothing imports it.
+"""
+
+from infra import __version__
+
+__all__ = ["__version__"]

@@ -1,0 +1,1 @@
+"""The background work on APScheduler: the overdue sweep, delivery, upload cleanup."""
