@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         True, description="Run the sweep and delivery jobs in this process (off for API-only replicas)."
     )
     sweep_interval_seconds: float = Field(60, gt=0, description="How often the overdue sweep runs.")
+    projection_interval_seconds: float = Field(
+        1, gt=0, description="How often the dashboards' numbers are brought up to date from the event log.",
+    )
     delivery_interval_seconds: float = Field(5, gt=0, description="How often notifications are sent.")
     auto_close_enabled: bool = Field(True, description="Close unrated orders at the rating deadline.")
     delivery_max_attempts: int = Field(8, ge=1, description="Attempts before a delivery is dead-lettered.")

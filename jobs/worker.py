@@ -1,5 +1,5 @@
-"""The background work: the overdue sweep, notification delivery and the removal of
-uploads no order used, on APScheduler.
+"""The background work: the overdue sweep, the dashboards' numbers counted from the event
+log, notification delivery and the removal of uploads no order used, on APScheduler.
 
 Jobs live in memory, defined here; several processes may run them at once, because the
 database, not the scheduler, guards each alert, each delivery and each deletion.
@@ -20,6 +20,7 @@ from notifications.dispatcher import Dispatcher, RetryPolicy
 from notifications.registry import build_channels
 from storage.engine import Database
 from workflows.photos import remove_orphan_photos
+from workflows.projection import project
 from workflows.sweep import sweep
 from workflows.throttle import forget_old_windows
 from infra.clock import Clock
@@ -49,6 +50,12 @@ class Worker:
             log.info("sweep: %d orders, %d alerts, %d auto-closed, %d failed in %.3fs",
                      report.examined, report.alerts, report.auto_closed, report.failed, report.seconds)
 
+    def run_projection(self) -> None:
+        report = project(self.database, now=self.clock())
+        if report.events:
+            log.info("projection: %d events counted in %d batches in %.3fs", report.events, report.batches,
+                     report.seconds)
+
     def run_delivery(self) -> None:
         report = self.dispatcher.run_once()
         if report.attempted:
@@ -68,6 +75,7 @@ class Worker:
         # max_instances=1 and coalesce: a slow pass is never overlapped by itself in one process.
         for job, seconds, name in (
             (self.run_sweep, self.settings.sweep_interval_seconds, "sweep"),
+            (self.run_projection, self.settings.projection_interval_seconds, "projection"),
             (self.run_delivery, self.settings.delivery_interval_seconds, "delivery"),
             (self.run_photo_cleanup, self.settings.photo_cleanup_interval_seconds, "photo_cleanup"),
         ):

@@ -30,6 +30,7 @@ from domain.stats import STAGE_DONE_BY
 from domain.transitions import Action
 from storage.models import Category, Order, OrderEvent, Photo
 from infra.images import solid_png
+from workflows.projection import not_yet_counted
 
 # A step: what each of the two threads sends. A body may be a callable (built per send).
 Send = tuple[str, str, object]  # (who, action, body)
@@ -136,7 +137,7 @@ def run_contention(
                         if not any(200 <= shared[f"status{s}"] < 300 for s in (0, 1)):
                             break  # neither applied it (reported by the checks): the path cannot go on
 
-        workers = [threading.Thread(target=_guarded, args=(member, side, errors, lock)) for side in (0, 1)]
+        workers = [threading.Thread(target=_guarded, args=(member, side, errors, lock, barrier)) for side in (0, 1)]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -150,12 +151,15 @@ def run_contention(
     return Outcome(answers, placed, errors)
 
 
-def _guarded(fn, side, errors, lock) -> None:
+def _guarded(fn, side, errors, lock, barrier) -> None:
     try:
         fn(side)
+    except threading.BrokenBarrierError:
+        pass  # the other side failed and said why
     except Exception as exc:  # noqa: BLE001  (reported by the test, not lost in a thread)
         with lock:
             errors.append(f"{type(exc).__name__}: {exc}")
+        barrier.abort()  # so that the other side stops waiting for this one
 
 
 def _json(r: httpx.Response) -> dict:
@@ -229,8 +233,18 @@ def check_outcome(outcome: Outcome, database) -> None:
                 assert photo_id not in attached, f"a refused completion left its photo on order {attached[photo_id]}"
 
 
+def events_not_counted(database) -> int:
+    """Events the stats projection has still to count."""
+    with database.session() as db:
+        return not_yet_counted(db)
+
+
 def check_stats_recount(http: httpx.Client, world, database, timezone: str = "Asia/Shanghai") -> dict:
-    """The dashboards' numbers equal a recount of the orders and their events; returns the recount."""
+    """The dashboards' numbers equal a recount of the orders and their events; returns the recount.
+
+    The projection must have counted every event by then (`events_not_counted`).
+    """
+    assert events_not_counted(database) == 0
     tz = ZoneInfo(timezone)
     with database.session() as db:
         orders = db.exec(select(Order)).all()

@@ -60,6 +60,8 @@ class TestDatabase:
             else:
                 for table in TABLES:
                     connection.execute(text(f"DELETE FROM {table}"))
+            # Event ids start again at 1: so does the projection's cursor.
+            connection.execute(text("UPDATE projection_cursors SET event_id = 0, gaps = '[]'"))
 
     def drop(self) -> None:
         self.database.dispose()

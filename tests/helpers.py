@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from infra.images import solid_png
+from workflows.projection import project
+
+
+def count_moves(client_or_app) -> None:
+    """Bring the dashboards' numbers up to date, as the worker does every PROJECTION_INTERVAL_SECONDS."""
+    app = getattr(client_or_app, "app", client_or_app)
+    project(app.state.db, now=app.state.clock())
 
 
 def place(client, world, who: str = "res1", expect: int = 201, headers: dict | None = None, **body) -> dict:

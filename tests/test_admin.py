@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.states import OrderState
+from tests.helpers import count_moves
 from tests.world import PASSWORD
 
 PROBLEM = "application/problem+json"
@@ -546,6 +547,7 @@ def test_category_of_another_town_is_not_found(client, world):
 def test_dashboard_token(client, world):
     admin = world.auth("admin")
     place(client, world)
+    count_moves(client)
     issued = ok(client.post("/admin/dashboard-tokens", headers=admin), 201)
     assert issued["kind"] == "dashboard" and issued["role"] == "dashboard" and issued["token_type"] == "bearer"
     assert issued["expires_in"] == 365 * 24 * 3600
@@ -567,6 +569,7 @@ def test_dashboard_token(client, world):
 
 def test_dashboard_token_counts_only_its_town(client, world):
     place(client, world, who="res3", category="cat2")
+    count_moves(client)
     issued = ok(client.post("/admin/dashboard-tokens", headers=world.auth("admin")), 201)
     summary = ok(client.get("/stats/summary", headers={"Authorization": f"Bearer {issued['access_token']}"}))
     assert summary["total"] == 0 and set(summary["by_state"].values()) == {0}

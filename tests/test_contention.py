@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -20,9 +21,10 @@ from sqlmodel import select
 
 from api.app import create_app
 from storage.models import Category, Order
-from tests.contention import check_outcome, check_stats_recount, run_contention
+from tests.contention import check_outcome, check_stats_recount, events_not_counted, run_contention
 from tests.live_server import LiveServer
 from tests.test_crash import _free_port, _start
+from workflows.projection import project
 from workflows.sweep import sweep
 
 
@@ -113,6 +115,7 @@ def test_pairs_race_every_move_with_the_sweep_beside(threads, world, database, b
         print(_summary(f"{store_name(database)}, {threads} threads", outcome, retries, sweeper))
         check_outcome(outcome, database)
         assert sweeper.failed == 0 and sweeper.raised > 0
+        project(database, now=real_now())
         check_stats_recount(http, world, database)
     # Moves write shared counter rows in one order: no deadlock to retry from, let alone to answer.
     assert retries["deadlock"] == 0, retries
@@ -136,6 +139,10 @@ def test_three_replicas_race_on_one_database(world, database, test_database, bus
         retries = sum((retries_in(httpx.get(f"{url}/metrics").text) for url in urls), Counter())
         print(_summary("3 replicas, 32 threads", outcome, retries))
         check_outcome(outcome, database)
+        # The worker counts the moves: within a few of its one-second passes it has read them all.
+        deadline = time.monotonic() + 10
+        while events_not_counted(database) and time.monotonic() < deadline:
+            time.sleep(0.2)
         with httpx.Client(base_url=urls[0], timeout=30) as http:
             check_stats_recount(http, world, database)
         assert retries["deadlock"] == 0, retries

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import act, place, to_state
+from tests.helpers import act, count_moves, place, to_state
 from tests.live_server import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -123,7 +123,7 @@ def stats_traffic(driver, base: str) -> list[tuple[str, dict, int | None]]:
     return [(url, headers, status.get(rid)) for rid, (url, headers) in sent.items()]
 
 
-def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, world, clock):
+def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, world, clock, app):
     base, http = live
     admin = world.auth("admin")
     r = http.post("/admin/dashboard-tokens", headers=admin)
@@ -142,6 +142,7 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     act(http, world, "res2", place(http, world, who="res2")["id"], "cancel", {})
     unclaimed = place(http, world, who="res2")["id"]
     clock.advance(hours=3)  # the unclaimed order is past its 2-hour claim limit
+    count_moves(app)
 
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
@@ -181,6 +182,7 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
 
     # The resident rates the waiting order with three stars: it closes, satisfaction falls to 1/2.
     act(http, world, "res1", waiting, "rate", {"stars": 3})
+    count_moves(app)  # the worker's projection pass
     after = overview(http, token)
     assert after["rates"]["satisfaction"] == 0.5 and after["rates"] != before["rates"]
     wait_for(browser, lambda d: shown_numbers(d) == expected_numbers(after),

@@ -115,7 +115,7 @@ def test_two_completions_at_once_one_stands_the_other_is_told_the_state(live_url
             if trial % 2:  # the same photos twice (a retried request) or two sets
                 uploads[1] = uploads[0]
             responses = _all_at_once([
-                lambda ids=ids: http.post(f"/orders/{oid}/complete", json={"note": "修好了", "photo_ids": ids},
+                lambda ids=ids, oid=oid: http.post(f"/orders/{oid}/complete", json={"note": "修好了", "photo_ids": ids},
                                           headers=world.auth("memberA1"))
                 for ids in uploads])
             assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
@@ -137,8 +137,8 @@ def test_a_cancel_that_meets_a_claim_is_decided_on_the_state_the_claim_left(live
             oid = http.post("/orders", json={"category_id": world["cat"], "description": "路灯不亮"},
                             headers=world.auth("res1")).json()["id"]
             claim, cancel = _all_at_once([
-                lambda: http.post(f"/orders/{oid}/claim", headers=world.auth("workerA1")),
-                lambda: http.post(f"/orders/{oid}/cancel", json={}, headers=world.auth("res1")),
+                lambda oid=oid: http.post(f"/orders/{oid}/claim", headers=world.auth("workerA1")),
+                lambda oid=oid: http.post(f"/orders/{oid}/cancel", json={}, headers=world.auth("res1")),
             ])
             assert cancel.status_code == 200, cancel.text
             assert cancel.json()["state"] == "cancelled"

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from storage.models import OutboxMessage
 from infra.images import solid_png
+from tests.helpers import count_moves
 
 PROBLEM = "application/problem+json"
 
@@ -133,6 +134,7 @@ def test_dashboard_reads_numbers_not_orders(client, world):
     board = world.auth("dashboard")
     refused(client.get(f"/orders/{mine}", headers=board), 403)
     refused(client.get("/orders", headers=board), 403)
+    count_moves(client)
     summary = ok(client.get("/stats/summary", headers=board))
     assert summary["by_state"]["submitted"] == 1 and summary["town_id"] == world["town"]
 

@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import func, select
 
 from storage.models import Order, StatsCount, StatsStageTime
-from tests.helpers import act, place, to_state, upload
+from tests.helpers import act, count_moves, place, to_state, upload
 from workflows.sweep import sweep
 
 
 def stats(client, world, path="overview", who="dashboard", expect=200, **params):
+    count_moves(client)
     r = client.get(f"/stats/{path}", params=params, headers=world.auth(who))
     assert r.status_code == expect, r.text
     return r.json() if expect == 200 else r
@@ -159,6 +160,7 @@ def test_grids_ranked_and_overdue_listed(client, world, clock):
 
 def test_an_unchanged_poll_is_304(client, world, clock):
     place(client, world)
+    count_moves(client)
     headers = world.auth("dashboard")
     first = client.get("/stats/overview", headers=headers)
     etag = first.headers["etag"]
@@ -167,6 +169,9 @@ def test_an_unchanged_poll_is_304(client, world, clock):
     other_question = client.get("/stats/daily", headers={**headers, "If-None-Match": etag})
     assert other_question.status_code == 200
     place(client, world)
+    not_counted_yet = client.get("/stats/overview", headers={**headers, "If-None-Match": etag})
+    assert not_counted_yet.status_code == 304, "a move counts once the projection has read it"
+    count_moves(client)
     moved = client.get("/stats/overview", headers={**headers, "If-None-Match": etag})
     assert moved.status_code == 200 and moved.headers["etag"] != etag and moved.json()["submitted"] == 2
     clock.advance(minutes=1)  # overdue counts age with the clock

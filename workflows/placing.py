@@ -16,7 +16,6 @@ from domain.roles import Role
 from domain.states import Urgency
 from domain.transitions import Action, plan
 from storage.models import Category, Grid, Order, OrderEvent, Resident
-from workflows.aggregates import record_move
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
@@ -124,10 +123,11 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         note=None,
         data={"channel": order.channel},
         created_at=now,
+        branch_id=order.branch_id,
+        grid_id=order.grid_id,
     )
     db.add(event)
     db.flush()
-    record_move(db, order, None, Action.SUBMIT, now)
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
     write_outbox(db, order, event, notices, None, now)
     db.flush()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -17,7 +17,7 @@ from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
 from workflows.principal import Principal
 from workflows.scope import load_visible_order, visible_orders
-from workflows.stats import branch_cube
+from workflows.stats import branch_cube, counted_as_of
 from workflows.views import OrderDetail, OrderView, order_detail, order_views
 
 
@@ -126,6 +126,7 @@ class StateCounts(BaseModel):
     by_state: dict[str, int]
     labels: dict[str, str]
     overdue: int
+    as_of: datetime = Field(description="The counts by state count every move made up to this moment.")
 
 
 def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
@@ -145,5 +146,5 @@ def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
     ).one()
     return StateCounts(
         town_id=actor.town_id, total=sum(counts.values()), by_state=counts,
-        labels={s.value: s.label for s in OrderState}, overdue=overdue,
+        labels={s.value: s.label for s in OrderState}, overdue=overdue, as_of=counted_as_of(db),
     )

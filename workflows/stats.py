@@ -1,4 +1,8 @@
-"""The numbers of a period and a scope, read from the aggregates the moves keep."""
+"""The numbers of a period and a scope, read from the aggregates the projection keeps.
+
+Answers say `as_of`: the aggregates count every move the projection had read by then
+(workflows/projection.py; the worker runs it every PROJECTION_INTERVAL_SECONDS).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -16,9 +20,10 @@ from domain.errors import NotFound, NotPermitted, RuleViolation
 from domain.roles import Role
 from domain.states import OrderState
 from domain.stats import RateCounts, percentile
-from storage.models import Category, Grid, MemberPoints, Order, OrderEvent, Staff, StatsCount, StatsStageTime, Town
+from storage.models import Category, Grid, MemberPoints, Order, Staff, StatsCount, StatsStageTime, Town
 from workflows.inputs import FIRST_DAY, check_days
 from workflows.principal import Principal
+from workflows.projection import counted_up_to
 
 MAX_DAYS = 366
 
@@ -80,6 +85,7 @@ class Overview(BaseModel):
     rate_counts: dict[str, int]
     overdue_now: OverdueNow
     stage_times: dict[str, StageTime]
+    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
 
 
 class Day(BaseModel):
@@ -96,6 +102,7 @@ class Daily(BaseModel):
     date_from: date
     date_to: date
     days: list[Day]
+    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
 
 
 class GridRank(BaseModel):
@@ -108,6 +115,7 @@ class GridRank(BaseModel):
 
 class GridRanking(BaseModel):
     items: list[GridRank]
+    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
 
 
 class Leader(BaseModel):
@@ -122,6 +130,7 @@ class Leader(BaseModel):
 
 class Leaderboard(BaseModel):
     items: list[Leader]
+    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
 
 
 class OverdueOrder(BaseModel):
@@ -168,9 +177,14 @@ def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetim
                  query.member_id, tuple(db.exec(grids).all()))
 
 
-def data_version(db: Session) -> int:
-    """Changes with every move anywhere: what the ETag of every stats answer rests on."""
-    return db.exec(select(func.max(OrderEvent.id))).one() or 0
+def data_version(db: Session) -> str:
+    """Changes when the projection counts a move or moves `as_of`: what the ETag of every stats answer rests on."""
+    cursor = counted_up_to(db)
+    return f"{cursor.event_id}:{len(cursor.gaps)}:{cursor.as_of.isoformat()}" if cursor else ""
+
+
+def counted_as_of(db: Session) -> datetime:
+    return counted_up_to(db).as_of
 
 
 def branch_cube(model) -> list:
@@ -240,6 +254,7 @@ def overview(db: Session, actor: Principal, query: StatsQuery, now: datetime) ->
                      "ratings_good": counts.ratings_good, "ratings_default": counts.ratings_default},
         overdue_now=_overdue_now(db, scope, now),
         stage_times=_stage_times(db, scope),
+        as_of=counted_as_of(db),
     )
 
 
@@ -303,7 +318,8 @@ def daily(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Da
         days.append(Day(date=day, submitted=counts.submitted, closed=counts.closed,
                         claimed_in_time=counts.claimed_in_time, ratings=counts.ratings,
                         ratings_good=counts.ratings_good))
-    return Daily(town_id=scope.town_id, date_from=scope.date_from, date_to=scope.date_to, days=days)
+    return Daily(town_id=scope.town_id, date_from=scope.date_from, date_to=scope.date_to, days=days,
+                 as_of=counted_as_of(db))
 
 
 def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> GridRanking:
@@ -328,7 +344,7 @@ def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime
         r = item.rates
         return tuple(-(v if v is not None else -1) for v in (r.resolution, r.satisfaction, r.response)) + (item.grid_id,)
 
-    return GridRanking(items=sorted(ranked, key=key))
+    return GridRanking(items=sorted(ranked, key=key), as_of=counted_as_of(db))
 
 
 def leaderboard(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 50) -> Leaderboard:
@@ -349,7 +365,7 @@ def leaderboard(db: Session, actor: Principal, query: StatsQuery, now: datetime,
     return Leaderboard(items=[
         Leader(member_id=m, name=name, branch_id=b, points=int(p), completed=int(c), five_star=int(f), overdue=int(o))
         for m, name, b, p, c, f, o in rows
-    ])
+    ], as_of=counted_as_of(db))
 
 
 def overdue_orders(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 20) -> OverdueList:

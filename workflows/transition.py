@@ -17,7 +17,6 @@ from domain.roles import Role
 from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan, roles_for
 from storage.models import Category, Order, OrderEvent, OutboxMessage
-from workflows.aggregates import Snapshot, record_move
 from workflows.principal import Principal
 from workflows.unit import MOVES_KEY
 
@@ -106,12 +105,15 @@ def move(
     """Move `order` along `transition`, or refuse with the state it is really in.
 
     The UPDATE matches the version the caller read, so of many concurrent movers
-    exactly one changes the row; the others see the current state in their 409.
+    exactly one changes the row; the others see the current state in their 409. The
+    event keeps where the order was and is, for the stats projection to count.
     """
     category = db.get(Category, order.category_id)
     assert category is not None
-    previous_assignee = order.assignee_id
-    before = Snapshot.of(order)
+    before = {
+        "prev_branch_id": order.branch_id, "prev_grid_id": order.grid_id, "prev_assignee_id": order.assignee_id,
+        "stage_started_at": order.stage_entered_at, "stage_deadline": order.stage_deadline,
+    }
     values: dict[str, Any] = dict(changes or {})
     values.update(
         state=transition.target.value,
@@ -141,13 +143,16 @@ def move(
         note=note,
         data=data or {},
         created_at=now,
+        branch_id=order.branch_id,
+        grid_id=order.grid_id,
+        assignee_id=order.assignee_id,
+        **before,
     )
     db.add(event)
     db.flush()
-    record_move(db, order, before, transition.action, now, stars=(data or {}).get("stars"))
     db.info.setdefault(MOVES_KEY, []).append(transition.action.value)
     notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
-    write_outbox(db, order, event, notices + extra_notices, previous_assignee, now)
+    write_outbox(db, order, event, notices + extra_notices, before["prev_assignee_id"], now)
     return event
 
 

@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser(
         "worker",
-        help="run only the background jobs: overdue sweep, notification delivery, photo cleanup "
-             "(for SCHEDULER_ENABLED=false APIs)",
+        help="run only the background jobs: overdue sweep, the dashboards' numbers, notification "
+             "delivery, photo cleanup (for SCHEDULER_ENABLED=false APIs)",
     )
     commands.add_parser("migrate", help="run Alembic migrations up to head")
     commands.add_parser("seed-demo", help="create the demo town 青山镇 and print its sample accounts")
@@ -121,7 +121,8 @@ def _worker(args) -> int:
     wechat = WeChatClient(settings.wechat_api_base, settings.wechat_appid, settings.wechat_secret,
                           timeout=settings.wechat_timeout_seconds)
     worker = Worker(settings, database, utc_now, wechat)
-    print(f"worker: sweep every {settings.sweep_interval_seconds:g}s, delivery every "
+    print(f"worker: sweep every {settings.sweep_interval_seconds:g}s, stats projection every "
+          f"{settings.projection_interval_seconds:g}s, delivery every "
           f"{settings.delivery_interval_seconds:g}s, channels: {', '.join(worker.dispatcher.channels) or 'none'}",
           file=sys.stderr)
     try:

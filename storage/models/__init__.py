@@ -4,7 +4,7 @@ keep both in step (tests/test_schema.py compares them)."""
 from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Resident, Category
 from storage.models.orders import Order, OrderEvent, Photo
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
-from storage.models.aggregates import StatsCount, StatsStageTime, MemberPoints
+from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.security import AuditEntry, RateLimitHit, RefreshToken
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "StatsCount",
     "StatsStageTime",
     "MemberPoints",
+    "ProjectionCursor",
     "AuditEntry",
     "RateLimitHit",
     "RefreshToken",

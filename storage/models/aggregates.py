@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from storage.models._fields import timestamp
 
 
 # Aggregates for the dashboards, kept by the transitions in their own transaction. Each
@@ -77,3 +79,20 @@ class MemberPoints(SQLModel, table=True):
     completed: int = 0
     five_star: int = 0
     overdue: int = 0
+
+
+class ProjectionCursor(SQLModel, table=True):
+    """How far a projection of the event log has counted, and when it last looked.
+
+    Every event up to `event_id` is counted, except the ids in `gaps`: ids below it that
+    were not there yet (their transactions had not committed, or never will), as
+    `[first, last, seen at (epoch seconds)]` ranges. The aggregates above are the `stats`
+    projection; its row is also what a stats poll's ETag and `as_of` rest on.
+    """
+
+    __tablename__ = "projection_cursors"
+
+    name: str = Field(primary_key=True, max_length=30)
+    event_id: int = 0
+    gaps: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    as_of: datetime = timestamp()

@@ -81,7 +81,12 @@ class Order(SQLModel, table=True):
 
 
 class OrderEvent(SQLModel, table=True):
-    """One row per transition: the timeline the resident sees."""
+    """One row per transition: the timeline the resident sees, and the log the dashboards count.
+
+    Besides what the timeline shows, an event keeps where the order was and who held it
+    before and after the move, and the times of the stage the move ended, so that the
+    stats projection (workflows/projection.py) counts it from the event alone, in any order.
+    """
 
     __tablename__ = "order_events"
     __table_args__ = (Index("ix_order_events_order", "order_id", "id"),)
@@ -97,6 +102,14 @@ class OrderEvent(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+    branch_id: int | None = None  # where the order is after the move, and who holds it
+    grid_id: int | None = None
+    assignee_id: int | None = None
+    prev_branch_id: int | None = None  # and before it (none for the submit)
+    prev_grid_id: int | None = None
+    prev_assignee_id: int | None = None
+    stage_started_at: datetime | None = _ts(default=None)  # the stage this move ended: its start,
+    stage_deadline: datetime | None = _ts(default=None)  # and its time limit
 
 
 class Photo(SQLModel, table=True):
