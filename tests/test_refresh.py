@@ -25,7 +25,8 @@ def test_access_tokens_expire_and_refresh_tokens_rotate(client, world, clock, se
     first = staff_sign_in(client, world)
     assert first["expires_in"] == settings.access_token_minutes * 60 and first["refresh_token"]
     clock.advance(minutes=settings.access_token_minutes + 1)
-    assert me(client, first["access_token"]) == 401
+    expired = client.get("/me", headers={"Authorization": f"Bearer {first['access_token']}"})
+    assert (expired.status_code, expired.json()["code"]) == (401, "token_expired")  # time to refresh
     second = refresh(client, first["refresh_token"])
     assert me(client, second["access_token"]) == 200
     assert second["refresh_token"] != first["refresh_token"] and second["role"] == "grid_worker"
@@ -37,8 +38,8 @@ def test_a_reused_refresh_token_ends_the_whole_family(client, world):
     first = staff_sign_in(client, world)
     second = refresh(client, first["refresh_token"])
     stolen = refresh(client, first["refresh_token"], expect=401)  # the copy is used again
-    assert stolen["type"] == "urn:wudan:problem:sign-in-failed"
-    refresh(client, second["refresh_token"], expect=401)  # and the owner's line is ended too
+    assert (stolen["type"], stolen["code"]) == ("urn:wudan:problem:sign-in-failed", "signed_out")
+    assert refresh(client, second["refresh_token"], expect=401)["code"] == "signed_out"  # the owner's too
     other = staff_sign_in(client, world)  # another sign-in is another family
     refresh(client, other["refresh_token"])
 
@@ -46,15 +47,15 @@ def test_a_reused_refresh_token_ends_the_whole_family(client, world):
 def test_refresh_tokens_end_with_the_password_logout_or_time(client, world, clock, settings):
     session = staff_sign_in(client, world)
     client.patch(f"/admin/staff/{world['workerA1']}", json={"password": "a-brand-new-one"}, headers=world.auth("admin"))
-    refresh(client, session["refresh_token"], expect=401)
+    assert refresh(client, session["refresh_token"], expect=401)["code"] == "signed_out"
 
     session = staff_sign_in(client, world, "workerA2")
     assert client.post("/auth/logout", json={"refresh_token": session["refresh_token"]}).status_code == 204
-    refresh(client, session["refresh_token"], expect=401)
+    assert refresh(client, session["refresh_token"], expect=401)["code"] == "signed_out"
 
     session = staff_sign_in(client, world, "secA")
     clock.advance(days=settings.refresh_token_days + 1)
-    refresh(client, session["refresh_token"], expect=401)
+    assert refresh(client, session["refresh_token"], expect=401)["code"] == "token_expired"
 
 
 def test_residents_refresh_too(client, world):
@@ -67,6 +68,6 @@ def test_residents_refresh_too(client, world):
 def test_a_disabled_account_cannot_refresh(client, world):
     session = staff_sign_in(client, world, "memberA1")
     client.patch(f"/admin/staff/{world['memberA1']}", json={"active": False}, headers=world.auth("admin"))
-    refresh(client, session["refresh_token"], expect=401)
-    refresh(client, "x" * 43, expect=401)
+    assert refresh(client, session["refresh_token"], expect=401)["code"] == "signed_out"
+    assert refresh(client, "x" * 43, expect=401)["code"] == "token_invalid"
     assert client.post("/auth/refresh", json={"refresh_token": "short"}).status_code == 422

@@ -17,7 +17,7 @@ from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
 from infra.passwords import verify_password
 from infra.tokens import TokenClaims
 from infra.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
-from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
+from workflows.errors import SignInFailed, SignInReason, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
 from workflows.audit import audit
@@ -138,7 +138,7 @@ def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
     """The account a refresh token belongs to, if it may still sign in."""
     account = db.get(Resident if kind == "resident" else Staff, user_id)
     if account is None or (kind == "staff" and not account.active):
-        raise SignInFailed("the account no longer exists or is disabled")
+        raise SignInFailed("the account no longer exists or is disabled", SignInReason.SIGNED_OUT)
     return account
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from storage.engine import Database
 from storage.models import RefreshToken
-from workflows.errors import SignInFailed
+from workflows.errors import SignInFailed, SignInReason
 
 
 def _digest(raw: str) -> str:
@@ -38,8 +38,13 @@ def rotate(database: Database, raw: str, *, now: datetime, days: int) -> tuple[s
     """Use a refresh token once: (user_kind, user_id, the next refresh token)."""
     with database.session(write=True) as db:
         row = db.exec(select(RefreshToken).where(RefreshToken.token_hash == _digest(raw))).first()
-        if row is None or row.revoked_at is not None or row.expires_at <= now:
-            raise SignInFailed("the refresh token is unknown, revoked or expired; sign in again")
+        if row is None:
+            raise SignInFailed("the refresh token is not one of this service's; sign in again",
+                               SignInReason.TOKEN_INVALID)
+        if row.revoked_at is not None:
+            raise SignInFailed("the session of this refresh token has ended; sign in again", SignInReason.SIGNED_OUT)
+        if row.expires_at <= now:
+            raise SignInFailed("the refresh token has expired; sign in again", SignInReason.TOKEN_EXPIRED)
         # Of two uses of one token, exactly one sets used_at; the other is a replay.
         taken = db.execute(
             update(RefreshToken).where(col(RefreshToken.id) == row.id, col(RefreshToken.used_at).is_(None))
@@ -48,7 +53,8 @@ def rotate(database: Database, raw: str, *, now: datetime, days: int) -> tuple[s
         if taken != 1:
             _revoke(db, col(RefreshToken.family) == row.family, now)
             db.commit()
-            raise SignInFailed("this refresh token was already used; every session it belongs to is ended")
+            raise SignInFailed("this refresh token was already used; every session it belongs to is ended",
+                               SignInReason.SIGNED_OUT)
         following = _add(db, row.user_kind, row.user_id, now=now, days=days, family=row.family)
         db.commit()
         return row.user_kind, row.user_id, following
