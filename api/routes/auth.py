@@ -117,9 +117,14 @@ def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, r
 
 @router.post("/refresh", responses=problem_responses(401, body=True))
 def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
-    """A new access token and the next refresh token, for a refresh token used once."""
+    """A new access token and the next refresh token, for a refresh token used once.
+
+    The same token again within REFRESH_REUSE_GRACE_SECONDS (two tabs, a retry) answers the same next
+    refresh token; later, it ends every session of its family (401 `signed_out`).
+    """
     kind, user_id, following = refresh_tokens.rotate(
-        request.app.state.db, body.refresh_token, now=now, days=settings.refresh_token_days)
+        request.app.state.db, body.refresh_token, now=now, days=settings.refresh_token_days,
+        secret=settings.secret_key, grace=timedelta(seconds=settings.refresh_reuse_grace_seconds))
     user = identity.account_for(db, kind, user_id)
     out = _staff_token(settings, user, now) if kind == "staff" else _resident_token(settings, user, now)
     return _with_refresh(out, request, settings, now, following)

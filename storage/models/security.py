@@ -44,8 +44,9 @@ class RateLimitHit(SQLModel, table=True):
 class RefreshToken(SQLModel, table=True):
     """A long-lived sign-in, used once: each use gives a new one in the same family.
 
-    Only a hash is kept. A token used a second time means it was copied: its whole family
-    is revoked, the thief's and the owner's alike, and both must sign in again.
+    Only a hash is kept. A token used a second time, past a short grace window for two
+    tabs or a retry (workflows/refresh.py), means it was copied: its whole family is
+    revoked, the thief's and the owner's alike, and both must sign in again.
     """
 
     __tablename__ = "refresh_tokens"
