@@ -18,6 +18,7 @@ from domain.errors import (
 from storage.errors import conflict_kind, timeout_kind
 from workflows.errors import (
     SignInFailed, TransactionConflict, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable,
+    WeChatNotConfigured,
 )
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
@@ -43,6 +44,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     TooManyAttempts: 429,
     UpstreamRefused: 502,
     TransactionConflict: 503,
+    WeChatNotConfigured: 503,
 }
 
 
@@ -74,7 +76,8 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = _status_for(exc)
     headers = None
     if status in (429, 503):
-        headers = {"Retry-After": str(getattr(exc, "retry_after", 30))}
+        retry_after = getattr(exc, "retry_after", 30)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     elif status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="wudan"'}
     return problem(

@@ -201,6 +201,20 @@ def test_a_misconfigured_appid_is_not_blamed_on_the_resident(other_client, wecha
     assert_problem(r, 502)
 
 
+@pytest.mark.parametrize("missing", ["wechat_appid", "wechat_secret"])
+def test_wechat_sign_in_without_an_appid_is_503_and_asks_nothing_of_wechat(other_client, wechat_standin, database,
+                                                                           missing):
+    client = other_client(**{missing: ""})
+    wechat_standin.login_codes["good-code"] = "openid-someone"
+    r = client.post("/auth/wechat", json={"code": "good-code"})
+    body = assert_problem(r, 503)
+    assert (body["type"], body["title"]) == ("urn:wudan:problem:wechat-not-configured", "WeChat sign-in is not configured")
+    assert "WECHAT_APPID" in body["detail"] and body["instance"] == "/auth/wechat"
+    assert "Retry-After" not in r.headers  # waiting will not help; an operator must set it
+    assert wechat_standin.requests == []
+    assert residents(database) == []
+
+
 @pytest.mark.parametrize("body", [{}, {"code": ""}, {"code": 123}, {"code": "x", "openid": "forged"}])
 def test_a_malformed_wechat_sign_in_is_refused_before_calling_wechat(client, wechat_standin, body):
     r = client.post("/auth/wechat", json=body)

@@ -36,6 +36,14 @@ class UpstreamUnavailable(DomainError):
     title = "Upstream service unavailable"
 
 
+class WeChatNotConfigured(DomainError):
+    """WECHAT_APPID or WECHAT_SECRET is not set: nothing to ask WeChat with, so nothing is asked."""
+
+    code = "wechat-not-configured"
+    title = "WeChat sign-in is not configured"
+    retry_after = None  # until an operator sets it: no time to give
+
+
 class UpstreamRateLimited(DomainError):
     code = "upstream-rate-limited"
     title = "Upstream service rate limited"

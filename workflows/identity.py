@@ -17,7 +17,9 @@ from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
 from infra.passwords import verify_password
 from infra.tokens import TokenClaims
 from infra.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
-from workflows.errors import SignInFailed, SignInReason, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
+from workflows.errors import (
+    SignInFailed, SignInReason, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable, WeChatNotConfigured,
+)
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
 from workflows.audit import audit
@@ -63,7 +65,11 @@ def wechat_call(fn, code: str, *, bad_code: type[DomainError] = SignInFailed):
 
 
 @use_case
-def sign_in_with_wechat(db: Session, wechat: WeChatClient, code: str, *, now: datetime) -> Resident:
+def sign_in_with_wechat(db: Session, wechat: WeChatClient | None, code: str, *, now: datetime) -> Resident:
+    """`wechat` is None when no AppID and AppSecret are configured."""
+    if wechat is None:
+        raise WeChatNotConfigured("this service has no WeChat AppID and AppSecret (WECHAT_APPID, WECHAT_SECRET);"
+                                  " residents cannot sign in with WeChat here")
     session = wechat_call(wechat.code_to_session, code)
     return _resident_for_openid(db, session.openid, session.unionid, now)
 

@@ -91,9 +91,13 @@ def _throttle(request: Request, settings, now, phone: str | None = None) -> None
 
 @router.post("/wechat", responses=problem_responses(401, 429, 502, 503, body=True))
 def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
-    """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
+    """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident.
+
+    503 `wechat-not-configured`, asking nothing of WeChat, when WECHAT_APPID or WECHAT_SECRET is not set.
+    """
     _throttle(request, settings, now)
-    resident = identity.sign_in_with_wechat(db, request.app.state.wechat, body.code, now=now)
+    wechat = request.app.state.wechat if settings.wechat_appid and settings.wechat_secret else None
+    resident = identity.sign_in_with_wechat(db, wechat, body.code, now=now)
     return _with_refresh(_resident_token(settings, resident, now), request, settings, now)
 
 
