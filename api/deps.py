@@ -17,7 +17,8 @@ from sqlmodel import Session
 from domain.roles import Role
 from domain.errors import NotPermitted
 from workflows.errors import SignInFailed, SignInReason
-from workflows.identity import dashboard_principal, principal_for
+from workflows import dashboards
+from workflows.identity import principal_for
 from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
@@ -79,12 +80,13 @@ async def get_principal(
     except TokenError as exc:
         raise SignInFailed("the token is not valid; sign in again", SignInReason.TOKEN_INVALID) from exc
     if claims.kind == "dashboard":
-        principal = dashboard_principal(claims)  # nothing to look up: dashboards poll often
+        # One primary-key read: a revoked dashboard token is refused at once, on every replica.
+        principal = await run_in_threadpool(dashboards.principal_for_token, request.app.state.db, claims, now)
     else:
         principal = await run_in_threadpool(_look_up, request.app.state.db, claims)
     if principal is None:
-        raise SignInFailed("the account of this token no longer exists or is disabled, or its password changed;"
-                           " sign in again", SignInReason.SIGNED_OUT)
+        raise SignInFailed("the account of this token no longer exists or is disabled, its password changed, or"
+                           " the dashboard token was revoked or rotated; sign in again", SignInReason.SIGNED_OUT)
     return principal
 
 

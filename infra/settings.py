@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         30, ge=0, le=300,
         description="A refresh token used again this soon (two tabs, a retry) answers the same next token (0: never).",
     )
-    dashboard_token_days: int = Field(365, ge=1)
+    dashboard_token_days: int = Field(
+        30, ge=1, description="Lifetime of a dashboard token; POST /auth/dashboard/rotate renews it.",
+    )
     dev_login: bool | None = Field(
         None, description="Resident sign-in without WeChat; on only in development."
     )

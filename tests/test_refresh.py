@@ -102,7 +102,7 @@ def test_two_refreshes_at_once_with_one_token_both_get_the_same_pair(app, world)
             signed = http.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD}).json()
             barrier = threading.Barrier(tabs)
 
-            def tab(token=signed["refresh_token"]):
+            def tab(token=signed["refresh_token"], barrier=barrier):
                 barrier.wait()
                 return http.post("/auth/refresh", json={"refresh_token": token})
 
@@ -111,7 +111,8 @@ def test_two_refreshes_at_once_with_one_token_both_get_the_same_pair(app, world)
             assert [a.status_code for a in answers] == [200] * tabs, [a.text for a in answers]
             assert len({a.json()["refresh_token"] for a in answers}) == 1
             for a in answers:
-                assert http.get("/me", headers={"Authorization": f"Bearer {a.json()['access_token']}"}).status_code == 200
+                me_answer = http.get("/me", headers={"Authorization": f"Bearer {a.json()['access_token']}"})
+                assert me_answer.status_code == 200, me_answer.text
             renewed = http.post("/auth/refresh", json={"refresh_token": answers[0].json()["refresh_token"]})
             assert renewed.status_code == 200, renewed.text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Annotated
 
@@ -22,7 +21,6 @@ from workflows.errors import (
 )
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
-from workflows.audit import audit
 from workflows.unit import use_case
 
 # errcodes of a login or phone code that is wrong, used, or expired.
@@ -149,7 +147,7 @@ def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
 
 
 def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
-    """The principal a token names, or None if it no longer exists or is disabled."""
+    """The resident or staff member a token names, or None if it no longer exists or is disabled."""
     if claims.kind == "resident":
         resident = db.get(Resident, claims.subject)
         if resident is None:
@@ -165,21 +163,4 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
                 db.exec(select(GridWorkerGrid.grid_id).where(GridWorkerGrid.staff_id == staff.id)).all()
             )
         return Principal("staff", staff.id, Role(staff.role), staff.name, staff.town_id, staff.branch_id, grid_ids)
-    return dashboard_principal(claims)
-
-
-def dashboard_principal(claims: TokenClaims) -> Principal | None:
-    """A dashboard token carries all it grants (a town, read-only), so it needs no lookup."""
-    if claims.kind == "dashboard" and claims.town_id is not None:
-        return Principal("dashboard", claims.subject, Role.DASHBOARD, "dashboard", claims.town_id)
-    return None
-
-
-@use_case
-def record_token_issued(db: Session, actor: Principal, *, now: datetime) -> None:
-    """Dashboard tokens are long-lived; the audit log says who made each one and when."""
-    audit(db, actor, "create", "dashboard_token", None, {}, now=now)
-
-
-def new_dashboard_id() -> int:
-    return secrets.randbelow(2**31)
+    return None  # dashboards: workflows/dashboards.py
