@@ -16,13 +16,14 @@ from sqlmodel import Session
 
 from domain.roles import Role
 from domain.errors import NotPermitted
-from workflows.errors import SignInFailed
-from workflows.identity import dashboard_principal, principal_for
+from workflows.errors import SignInFailed, SignInReason
+from workflows import dashboards
+from workflows.identity import principal_for
 from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
 from infra.settings import Settings
-from infra.tokens import TokenError, read_token
+from infra.tokens import TokenError, TokenExpired, read_token
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -71,17 +72,21 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
-        raise SignInFailed("sign in first: send Authorization: Bearer <token>")
+        raise SignInFailed("sign in first: send Authorization: Bearer <token>", SignInReason.TOKEN_MISSING)
     try:
         claims = read_token(settings.secret_key, credentials.credentials, now)
+    except TokenExpired as exc:
+        raise SignInFailed("the token has expired; refresh it or sign in again", SignInReason.TOKEN_EXPIRED) from exc
     except TokenError as exc:
-        raise SignInFailed("the token is invalid or expired; sign in again") from exc
+        raise SignInFailed("the token is not valid; sign in again", SignInReason.TOKEN_INVALID) from exc
     if claims.kind == "dashboard":
-        principal = dashboard_principal(claims)  # nothing to look up: dashboards poll often
+        # One primary-key read: a revoked dashboard token is refused at once, on every replica.
+        principal = await run_in_threadpool(dashboards.principal_for_token, request.app.state.db, claims, now)
     else:
         principal = await run_in_threadpool(_look_up, request.app.state.db, claims)
     if principal is None:
-        raise SignInFailed("the account of this token no longer exists or is disabled")
+        raise SignInFailed("the account of this token no longer exists or is disabled, its password changed, or"
+                           " the dashboard token was revoked or rotated; sign in again", SignInReason.SIGNED_OUT)
     return principal
 
 

@@ -18,6 +18,7 @@ from domain.errors import (
 from storage.errors import conflict_kind, timeout_kind
 from workflows.errors import (
     SignInFailed, TransactionConflict, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable,
+    WeChatNotConfigured,
 )
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
@@ -43,13 +44,15 @@ STATUS_OF: dict[type[DomainError], int] = {
     TooManyAttempts: 429,
     UpstreamRefused: 502,
     TransactionConflict: 503,
+    WeChatNotConfigured: 503,
 }
 
 
 def problem(
     status: int, detail: str | None = None, *, title: str | None = None, code: str | None = None,
-    headers: dict[str, str] | None = None, **extensions,
+    headers: dict[str, str] | None = None, members: dict | None = None, **extensions,
 ) -> JSONResponse:
+    """`members` are extension members whose names may clash with the parameters (a `code`)."""
     body = {
         "type": f"urn:wudan:problem:{code}" if code else "about:blank",
         "title": title or HTTPStatus(status).phrase,
@@ -58,6 +61,7 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extensions)
+    body.update(members or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -72,12 +76,13 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = _status_for(exc)
     headers = None
     if status in (429, 503):
-        headers = {"Retry-After": str(getattr(exc, "retry_after", 30))}
+        retry_after = getattr(exc, "retry_after", 30)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     elif status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="wudan"'}
     return problem(
         status, exc.detail, title=exc.title, code=exc.code, headers=headers,
-        instance=request.url.path, **exc.extensions(),
+        instance=request.url.path, members=exc.extensions(),
     )
 
 
@@ -175,9 +180,18 @@ BODY_PROBLEMS = {
 }
 
 
+# What a client does next depends on why it was refused, so every 401 says so in `code`.
+UNAUTHORIZED = (
+    "Unauthorized. `code` says why: `token_missing` (send a bearer token), `token_expired` (refresh the"
+    " access token; a refresh token: sign in), `token_invalid` (not a token of this service: sign in),"
+    " `signed_out` (signed out, session ended, new password, disabled account, revoked dashboard token:"
+    " sign in again, refreshing will not help), `credentials_invalid` (wrong password or WeChat code)"
+)
+
+
 def problem_responses(*statuses: int, body: bool = False) -> dict[int | str, dict]:
     """OpenAPI entries for the problems an endpoint can answer with; `body` for one that reads a body."""
-    descriptions = {status: HTTPStatus(status).phrase for status in statuses}
+    descriptions = {status: UNAUTHORIZED if status == 401 else HTTPStatus(status).phrase for status in statuses}
     if body:
         descriptions.update(BODY_PROBLEMS)
     return {status: {"description": descriptions[status], **PROBLEM_RESPONSE} for status in sorted(descriptions)}

@@ -44,7 +44,13 @@ class Settings(BaseSettings):
     secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
     access_token_minutes: int = Field(60, ge=1, description="Lifetime of an access token.")
     refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token (each use renews it).")
-    dashboard_token_days: int = Field(365, ge=1)
+    refresh_reuse_grace_seconds: int = Field(
+        30, ge=0, le=300,
+        description="A refresh token used again this soon (two tabs, a retry) answers the same next token (0: never).",
+    )
+    dashboard_token_days: int = Field(
+        30, ge=1, description="Lifetime of a dashboard token; POST /auth/dashboard/rotate renews it.",
+    )
     dev_login: bool | None = Field(
         None, description="Resident sign-in without WeChat; on only in development."
     )

@@ -11,7 +11,11 @@ ALGORITHM = "HS256"
 
 
 class TokenError(Exception):
-    pass
+    """Not a token this service signed, or not one it can read."""
+
+
+class TokenExpired(TokenError):
+    """A genuine token past its expiry."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims:
             options={"require": ["exp", "sub", "kind"], "verify_exp": False, "verify_iat": False},
         )
         if int(payload["exp"]) <= now.timestamp():
-            raise TokenError("token expired")
+            raise TokenExpired("token expired")
         return TokenClaims(
             kind=payload["kind"],
             subject=int(payload["sub"]),

@@ -550,7 +550,7 @@ def test_dashboard_token(client, world):
     count_moves(client)
     issued = ok(client.post("/admin/dashboard-tokens", headers=admin), 201)
     assert issued["kind"] == "dashboard" and issued["role"] == "dashboard" and issued["token_type"] == "bearer"
-    assert issued["expires_in"] == 365 * 24 * 3600
+    assert issued["expires_in"] == 30 * 24 * 3600 and issued["id"] == issued["user_id"] and issued["label"] is None
     board = {"Authorization": f"Bearer {issued['access_token']}"}
     summary = ok(client.get("/stats/summary", headers=board))
     assert summary["town_id"] == world["town"]
@@ -690,10 +690,10 @@ def test_audit_log_of_staff_changes(client, world):
                     headers=admin))
     ok(client.delete(f"/admin/branches/{branch['id']}", headers=admin), 204)
     problem(client.delete(f"/admin/branches/{world['branchA']}", headers=admin), 409)  # refused: not logged
-    ok(client.post("/admin/dashboard-tokens", headers=admin), 201)
+    board = ok(client.post("/admin/dashboard-tokens", headers=admin), 201)
     log = ok(client.get("/admin/audit", headers=admin))["items"]
     assert [(e["action"], e["entity"], e["entity_id"]) for e in log] == [
-        ("create", "dashboard_token", None),
+        ("create", "dashboard_token", board["id"]),
         ("delete", "branch", branch["id"]),
         ("update", "staff", world["workerA1"]),
         ("create", "branch", branch["id"]),

@@ -165,6 +165,8 @@ def test_wechat_failures_become_problems_and_write_nothing(client, wechat_standi
     else:
         assert "Retry-After" not in r.headers
     assert "access_token" not in body
+    if status == 401:
+        assert (body["type"], body["code"]) == ("urn:wudan:problem:sign-in-failed", "credentials_invalid")
     assert len(wechat_standin.calls("/sns/jscode2session")) == 1
     assert residents(database) == []
 
@@ -197,6 +199,20 @@ def test_a_misconfigured_appid_is_not_blamed_on_the_resident(other_client, wecha
     assert wechat_standin.calls("/sns/jscode2session")[0].query["appid"] == "wx-wrong-app"
     assert residents(database) == []
     assert_problem(r, 502)
+
+
+@pytest.mark.parametrize("missing", ["wechat_appid", "wechat_secret"])
+def test_wechat_sign_in_without_an_appid_is_503_and_asks_nothing_of_wechat(other_client, wechat_standin, database,
+                                                                           missing):
+    client = other_client(**{missing: ""})
+    wechat_standin.login_codes["good-code"] = "openid-someone"
+    r = client.post("/auth/wechat", json={"code": "good-code"})
+    body = assert_problem(r, 503)
+    assert (body["type"], body["title"]) == ("urn:wudan:problem:wechat-not-configured", "WeChat sign-in is not configured")
+    assert "WECHAT_APPID" in body["detail"] and body["instance"] == "/auth/wechat"
+    assert "Retry-After" not in r.headers  # waiting will not help; an operator must set it
+    assert wechat_standin.requests == []
+    assert residents(database) == []
 
 
 @pytest.mark.parametrize("body", [{}, {"code": ""}, {"code": 123}, {"code": "x", "openid": "forged"}])
@@ -470,7 +486,8 @@ def test_staff_sign_in_refusals_look_alike(client, world):
     unknown = client.post("/auth/staff", json={"phone": "13799999999", "password": PASSWORD})
     a, b = assert_problem(wrong, 401), assert_problem(unknown, 401)
     # The same answer, so that the API does not tell which phones have accounts.
-    assert (a["type"], a["title"], a["detail"]) == (b["type"], b["title"], b["detail"])
+    assert (a["type"], a["title"], a["detail"], a["code"]) == (b["type"], b["title"], b["detail"], b["code"])
+    assert a["code"] == "credentials_invalid"
     assert "access_token" not in a
 
 
@@ -483,9 +500,11 @@ def test_a_disabled_staff_member_is_refused_at_once(client, world):
     assert r.status_code == 200, r.text
     assert r.json()["active"] is False
 
-    assert_problem(client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD}), 401)
-    assert_problem(client.get("/me", headers=old), 401)
-    assert_problem(client.get("/orders", headers=world.auth("workerA1")), 401)
+    refused = assert_problem(client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD}),
+                             401)
+    assert refused["code"] == "credentials_invalid"  # the same as a wrong password: nothing told
+    assert assert_problem(client.get("/me", headers=old), 401)["code"] == "signed_out"
+    assert assert_problem(client.get("/orders", headers=world.auth("workerA1")), 401)["code"] == "signed_out"
 
     # Enabled again, the account signs in afresh; tokens from before the disabling stay dead
     # (an account is disabled when a phone is lost, and its old tokens with it).
@@ -502,20 +521,26 @@ def test_a_disabled_staff_member_is_refused_at_once(client, world):
 def test_no_token_is_401(client, world):
     body = assert_problem(client.get("/me"), 401)
     assert "Bearer" in body["detail"]
+    assert (body["type"], body["code"]) == ("urn:wudan:problem:sign-in-failed", "token_missing")
 
 
 @pytest.mark.parametrize(
-    "authorization",
-    ["Bearer garbage", "Bearer a.b.c", "Bearer ", "Basic dXNlcjpwYXNz", "garbage"],
+    ("authorization", "code"),
+    [("Bearer garbage", "token_invalid"), ("Bearer a.b.c", "token_invalid"), ("Bearer ", "token_missing"),
+     ("Basic dXNlcjpwYXNz", "token_missing"), ("garbage", "token_missing")],
 )
-def test_a_bad_authorization_header_is_401(client, world, authorization):
-    assert_problem(client.get("/me", headers={"Authorization": authorization}), 401)
+def test_a_bad_authorization_header_is_401(client, world, authorization, code):
+    assert assert_problem(client.get("/me", headers={"Authorization": authorization}), 401)["code"] == code
 
 
 def test_a_token_signed_with_another_secret_is_401(client, world, clock):
     claims = TokenClaims("staff", world["admin"], "town_admin", world["town"])
     forged = issue_token("another-secret-that-is-long-enough-0123456789", claims, clock(), timedelta(hours=1))
-    assert_problem(client.get("/me", headers=bearer(forged)), 401)
+    assert assert_problem(client.get("/me", headers=bearer(forged)), 401)["code"] == "token_invalid"
+    # Forged and expired: its expiry is not believed, so it is not worth refreshing.
+    stale = issue_token("another-secret-that-is-long-enough-0123456789", claims, datetime(2020, 1, 1, tzinfo=UTC),
+                        timedelta(hours=1))
+    assert assert_problem(client.get("/me", headers=bearer(stale)), 401)["code"] == "token_invalid"
     genuine = issue_token(client.app.state.settings.secret_key, claims, clock(), timedelta(hours=1))
     assert client.get("/me", headers=bearer(genuine)).status_code == 200
 
@@ -525,18 +550,32 @@ def test_an_expired_token_is_401(client, world, settings):
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     expired = issue_token(settings.secret_key, claims, long_ago, timedelta(hours=12))
     body = assert_problem(client.get("/me", headers=bearer(expired)), 401)
-    assert "expired" in body["detail"]
+    assert "expired" in body["detail"] and body["code"] == "token_expired"
 
 
 def test_a_token_of_a_resident_who_does_not_exist_is_401(client, world, settings, clock):
     ghost = issue_token(settings.secret_key, TokenClaims("resident", 987654, "resident", None), clock(), timedelta(hours=1))
-    assert_problem(client.get("/me", headers=bearer(ghost)), 401)
+    assert assert_problem(client.get("/me", headers=bearer(ghost)), 401)["code"] == "signed_out"
+
+
+def test_an_access_token_from_before_a_new_password_is_signed_out(client, world):
+    signed = client.post("/auth/staff", json={"phone": world.phones["workerA1"], "password": PASSWORD}).json()
+    r = client.patch(f"/admin/staff/{world['workerA1']}", json={"password": "a-brand-new-one"}, headers=world.auth("admin"))
+    assert r.status_code == 200, r.text
+    body = assert_problem(client.get("/me", headers=bearer(signed["access_token"])), 401)
+    assert (body["type"], body["code"]) == ("urn:wudan:problem:sign-in-failed", "signed_out")
 
 
 def test_a_401_says_how_to_authenticate(client, world):
     r = client.get("/me")
     assert r.status_code == 401
     assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_the_openapi_document_names_the_codes_of_a_401(client):
+    described = client.get("/openapi.json").json()["paths"]["/me"]["get"]["responses"]["401"]["description"]
+    for code in ("token_missing", "token_expired", "token_invalid", "signed_out", "credentials_invalid"):
+        assert f"`{code}`" in described
 
 
 def test_a_token_is_judged_by_the_app_clock_not_the_host_clock(client, world, clock, settings):
@@ -549,7 +588,7 @@ def test_a_token_is_judged_by_the_app_clock_not_the_host_clock(client, world, cl
     assert client.get("/me", headers=headers).status_code == 200
     clock.advance(minutes=2)
     body = assert_problem(client.get("/me", headers=headers), 401)
-    assert "expired" in body["detail"]
+    assert "expired" in body["detail"] and body["code"] == "token_expired"
 
 
 def test_a_token_issued_while_the_app_clock_is_ahead_of_the_host_works(client, world, clock):

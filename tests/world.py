@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from storage.engine import Database
-from storage.models import Branch, Category, Grid, GridWorkerGrid, Resident, Staff, Town
+from storage.models import Branch, Category, DashboardToken, Grid, GridWorkerGrid, Resident, Staff, Town
 from infra.passwords import hash_password
 from infra.tokens import TokenClaims, issue_token
 
@@ -87,8 +87,10 @@ def build_world(database: Database, settings, now: datetime) -> World:
         resident("res1", "gridA1", "town", "13900001111")
         resident("res2", "gridA1", "town", "13900002222")
         resident("res3", "gridC1", "town2", "13900003333")
+        add("dashboard", DashboardToken(town_id=world["town"], label="看板", created_at=now,
+                                        expires_at=now + timedelta(days=365)))
         db.commit()
-    world.tokens["dashboard"] = _token(settings, "dashboard", 424242, "dashboard", world["town"], now)
+    world.tokens["dashboard"] = _token(settings, "dashboard", world["dashboard"], "dashboard", world["town"], now)
     return world
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Annotated
 
@@ -17,10 +16,11 @@ from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
 from infra.passwords import verify_password
 from infra.tokens import TokenClaims
 from infra.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
-from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
+from workflows.errors import (
+    SignInFailed, SignInReason, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable, WeChatNotConfigured,
+)
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal
-from workflows.audit import audit
 from workflows.unit import use_case
 
 # errcodes of a login or phone code that is wrong, used, or expired.
@@ -63,7 +63,11 @@ def wechat_call(fn, code: str, *, bad_code: type[DomainError] = SignInFailed):
 
 
 @use_case
-def sign_in_with_wechat(db: Session, wechat: WeChatClient, code: str, *, now: datetime) -> Resident:
+def sign_in_with_wechat(db: Session, wechat: WeChatClient | None, code: str, *, now: datetime) -> Resident:
+    """`wechat` is None when no AppID and AppSecret are configured."""
+    if wechat is None:
+        raise WeChatNotConfigured("this service has no WeChat AppID and AppSecret (WECHAT_APPID, WECHAT_SECRET);"
+                                  " residents cannot sign in with WeChat here")
     session = wechat_call(wechat.code_to_session, code)
     return _resident_for_openid(db, session.openid, session.unionid, now)
 
@@ -138,12 +142,12 @@ def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
     """The account a refresh token belongs to, if it may still sign in."""
     account = db.get(Resident if kind == "resident" else Staff, user_id)
     if account is None or (kind == "staff" and not account.active):
-        raise SignInFailed("the account no longer exists or is disabled")
+        raise SignInFailed("the account no longer exists or is disabled", SignInReason.SIGNED_OUT)
     return account
 
 
 def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
-    """The principal a token names, or None if it no longer exists or is disabled."""
+    """The resident or staff member a token names, or None if it no longer exists or is disabled."""
     if claims.kind == "resident":
         resident = db.get(Resident, claims.subject)
         if resident is None:
@@ -159,21 +163,4 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
                 db.exec(select(GridWorkerGrid.grid_id).where(GridWorkerGrid.staff_id == staff.id)).all()
             )
         return Principal("staff", staff.id, Role(staff.role), staff.name, staff.town_id, staff.branch_id, grid_ids)
-    return dashboard_principal(claims)
-
-
-def dashboard_principal(claims: TokenClaims) -> Principal | None:
-    """A dashboard token carries all it grants (a town, read-only), so it needs no lookup."""
-    if claims.kind == "dashboard" and claims.town_id is not None:
-        return Principal("dashboard", claims.subject, Role.DASHBOARD, "dashboard", claims.town_id)
-    return None
-
-
-@use_case
-def record_token_issued(db: Session, actor: Principal, *, now: datetime) -> None:
-    """Dashboard tokens are long-lived; the audit log says who made each one and when."""
-    audit(db, actor, "create", "dashboard_token", None, {}, now=now)
-
-
-def new_dashboard_id() -> int:
-    return secrets.randbelow(2**31)
+    return None  # dashboards: workflows/dashboards.py

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import Query, Response
 from typing import Annotated, Literal
 
 from api.deps import Admin, AppSettings, Db, Now, Paging, PathId, QueryId
 from api.problems import problem_responses
-from api.routes.auth import TokenOut, token_for
+from api.routes.auth import DashboardTokenOut, dashboard_token_out
 from api.routing import api_router
 from domain.roles import Role
 from storage.models import Branch, Category, Grid, Staff
@@ -20,7 +18,8 @@ from workflows.hierarchy_inputs import (
 )
 from workflows.audit import AuditView
 from workflows.audit import list_audit as list_audit_entries
-from workflows.identity import new_dashboard_id, record_token_issued
+from workflows import dashboards
+from workflows.dashboards import DashboardTokenCreate, DashboardTokenView
 from workflows.paging import Page
 
 router = api_router(prefix="/admin", tags=["admin"], responses=problem_responses(401, 403))
@@ -174,9 +173,22 @@ def list_audit(
     return list_audit_entries(db, h.require_admin(user), page, entity)
 
 
-@router.post("/dashboard-tokens", status_code=201)
-def create_dashboard_token(user: Admin, db: Db, now: Now, settings: AppSettings) -> TokenOut:
-    """A read-only token for a wall dashboard of this town."""
-    lifetime = timedelta(days=settings.dashboard_token_days)
-    record_token_issued(db, user, now=now)
-    return token_for(settings, "dashboard", new_dashboard_id(), Role.DASHBOARD.value, user.town_id, now, lifetime=lifetime)
+@router.post("/dashboard-tokens", status_code=201, responses=problem_responses(body=True))
+def create_dashboard_token(
+    user: Admin, db: Db, now: Now, settings: AppSettings, body: DashboardTokenCreate | None = None,
+) -> DashboardTokenOut:
+    """A read-only token for a wall dashboard of this town, good for DASHBOARD_TOKEN_DAYS; one per screen."""
+    row = dashboards.create(db, user, body or DashboardTokenCreate(), now=now, days=settings.dashboard_token_days)
+    return dashboard_token_out(settings, row, now)
+
+
+@router.get("/dashboard-tokens", responses=LIST)
+def list_dashboard_tokens(user: Admin, db: Db, now: Now, page: Paging) -> Page[DashboardTokenView]:
+    """The town's dashboard tokens, newest first, with those revoked or expired."""
+    return dashboards.list_tokens(db, user, page, now=now)
+
+
+@router.post("/dashboard-tokens/{token_id}/revoke", responses=ONE)
+def revoke_dashboard_token(token_id: PathId, user: Admin, db: Db, now: Now) -> DashboardTokenView:
+    """Refuse the token at once (401 `signed_out`), every generation of it; revoking it again changes nothing."""
+    return dashboards.view(dashboards.revoke(db, user, token_id, now=now), now)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import AppSettings, Db, Now, ReadDb
+from api.deps import AppSettings, CurrentUser, Db, Now, ReadDb
 from api.problems import problem_responses
 from api.routing import api_router
 from domain.roles import Role
-from workflows import identity, throttle
+from workflows import dashboards, identity, throttle
 from workflows import refresh as refresh_tokens
 from workflows.inputs import Phone, Strict
 from infra.tokens import TokenClaims, issue_token
@@ -49,6 +49,12 @@ class TokenOut(BaseModel):
     refresh_expires_in: int | None = None
 
 
+class DashboardTokenOut(TokenOut):
+    id: int = Field(description="The dashboard token's id in /admin/dashboard-tokens (also `user_id`).")
+    label: str | None
+    expires_at: datetime
+
+
 class RefreshRequest(Strict):
     refresh_token: Annotated[str, StringConstraints(min_length=20, max_length=100)]
 
@@ -62,6 +68,13 @@ def token_for(
     return TokenOut(
         access_token=token, expires_in=int(lifetime.total_seconds()), kind=kind, role=role, user_id=user_id
     )
+
+
+def dashboard_token_out(settings, row, now) -> DashboardTokenOut:
+    """The token of a dashboard's current generation, good until the row's expiry."""
+    out = token_for(settings, "dashboard", row.id, Role.DASHBOARD.value, row.town_id, now,
+                    lifetime=row.expires_at - now, version=row.generation)
+    return DashboardTokenOut(**out.model_dump(), id=row.id, label=row.label, expires_at=row.expires_at)
 
 
 def _with_refresh(out: TokenOut, request: Request, settings, now, refresh: str | None = None) -> TokenOut:
@@ -91,9 +104,13 @@ def _throttle(request: Request, settings, now, phone: str | None = None) -> None
 
 @router.post("/wechat", responses=problem_responses(401, 429, 502, 503, body=True))
 def wechat_login(body: WeChatLogin, db: Db, now: Now, settings: AppSettings, request: Request) -> TokenOut:
-    """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident."""
+    """Exchange the mini-program login code (jscode2session); the first sign-in creates the resident.
+
+    503 `wechat-not-configured`, asking nothing of WeChat, when WECHAT_APPID or WECHAT_SECRET is not set.
+    """
     _throttle(request, settings, now)
-    resident = identity.sign_in_with_wechat(db, request.app.state.wechat, body.code, now=now)
+    wechat = request.app.state.wechat if settings.wechat_appid and settings.wechat_secret else None
+    resident = identity.sign_in_with_wechat(db, wechat, body.code, now=now)
     return _with_refresh(_resident_token(settings, resident, now), request, settings, now)
 
 
@@ -117,9 +134,14 @@ def staff_login(body: StaffLogin, db: ReadDb, now: Now, settings: AppSettings, r
 
 @router.post("/refresh", responses=problem_responses(401, body=True))
 def refresh(body: RefreshRequest, db: ReadDb, now: Now, settings: AppSettings, request: Request) -> TokenOut:
-    """A new access token and the next refresh token, for a refresh token used once."""
+    """A new access token and the next refresh token, for a refresh token used once.
+
+    The same token again within REFRESH_REUSE_GRACE_SECONDS (two tabs, a retry) answers the same next
+    refresh token; later, it ends every session of its family (401 `signed_out`).
+    """
     kind, user_id, following = refresh_tokens.rotate(
-        request.app.state.db, body.refresh_token, now=now, days=settings.refresh_token_days)
+        request.app.state.db, body.refresh_token, now=now, days=settings.refresh_token_days,
+        secret=settings.secret_key, grace=timedelta(seconds=settings.refresh_reuse_grace_seconds))
     user = identity.account_for(db, kind, user_id)
     out = _staff_token(settings, user, now) if kind == "staff" else _resident_token(settings, user, now)
     return _with_refresh(out, request, settings, now, following)
@@ -130,3 +152,13 @@ def logout(body: RefreshRequest, now: Now, request: Request) -> Response:
     """End the session the refresh token belongs to (access tokens end at their expiry)."""
     refresh_tokens.end_family(request.app.state.db, body.refresh_token, now=now)
     return Response(status_code=204)
+
+
+@router.post("/dashboard/rotate", responses=problem_responses(401, 403))
+def rotate_dashboard_token(user: CurrentUser, db: Db, now: Now, settings: AppSettings) -> DashboardTokenOut:
+    """A dashboard exchanges its token, still valid, for a new one good for DASHBOARD_TOKEN_DAYS.
+
+    The token presented keeps working for 5 minutes more, then is refused (401 `signed_out`).
+    Asked again within those minutes (a retry, another tab), it answers the same new generation.
+    """
+    return dashboard_token_out(settings, dashboards.rotate(db, user, now=now, days=settings.dashboard_token_days), now)

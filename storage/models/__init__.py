@@ -5,7 +5,7 @@ from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Res
 from storage.models.orders import Order, OrderEvent, Photo
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
-from storage.models.security import AuditEntry, RateLimitHit, RefreshToken
+from storage.models.security import AuditEntry, DashboardToken, RateLimitHit, RefreshToken
 
 __all__ = [
     "Town",
@@ -29,4 +29,5 @@ __all__ = [
     "AuditEntry",
     "RateLimitHit",
     "RefreshToken",
+    "DashboardToken",
 ]

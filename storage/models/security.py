@@ -1,4 +1,4 @@
-"""The audit log, sign-in rate limits and refresh tokens."""
+"""The audit log, sign-in rate limits, refresh tokens and dashboard tokens."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class AuditEntry(SQLModel, table=True):
     actor_id: int
     actor_role: str = Field(max_length=20)
     actor_name: str | None = Field(default=None, max_length=50)
-    action: str = Field(max_length=20)  # create | update | delete | import | retry
-    entity: str = Field(max_length=20)  # town | branch | grid | staff | category | roster | delivery
+    action: str = Field(max_length=20)  # create | update | delete | import | retry | revoke | rotate
+    entity: str = Field(max_length=20)  # town | branch | grid | staff | category | roster | delivery | dashboard_token
     entity_id: int | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
@@ -44,8 +44,9 @@ class RateLimitHit(SQLModel, table=True):
 class RefreshToken(SQLModel, table=True):
     """A long-lived sign-in, used once: each use gives a new one in the same family.
 
-    Only a hash is kept. A token used a second time means it was copied: its whole family
-    is revoked, the thief's and the owner's alike, and both must sign in again.
+    Only a hash is kept. A token used a second time, past a short grace window for two
+    tabs or a retry (workflows/refresh.py), means it was copied: its whole family is
+    revoked, the thief's and the owner's alike, and both must sign in again.
     """
 
     __tablename__ = "refresh_tokens"
@@ -60,3 +61,30 @@ class RefreshToken(SQLModel, table=True):
     used_at: datetime | None = _ts(default=None)
     revoked_at: datetime | None = _ts(default=None)
     created_at: datetime = _ts()
+
+
+class DashboardToken(SQLModel, table=True):
+    """A wall dashboard's read-only token for one town, as a town admin issued it.
+
+    The token (a JWT) is not kept: it names this row (`sub`) and a generation (`ver`).
+    A rotation moves the row to the next generation and renews its expiry; tokens of
+    the generation before stay good until `previous_valid_until`, so that the polls
+    in flight, and the screen's own retry of a lost answer, are not refused. Revoking
+    the row refuses every generation at once, on every replica: each request reads
+    the row by its primary key.
+    """
+
+    __tablename__ = "dashboard_tokens"
+    __table_args__ = (Index("ix_dashboard_tokens_town", "town_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    town_id: int = Field(foreign_key="towns.id")
+    label: str | None = Field(default=None, max_length=50)
+    generation: int = 0
+    previous_valid_until: datetime | None = _ts(default=None)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    rotated_at: datetime | None = _ts(default=None)
+    # To the nearest few minutes: stamping every poll would make each poll a write.
+    last_used_at: datetime | None = _ts(default=None)
+    revoked_at: datetime | None = _ts(default=None)
