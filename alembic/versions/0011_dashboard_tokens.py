@@ -1,7 +1,7 @@
 """dashboard tokens: listed, rotated and revoked by the town admin
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-23
 
 Dashboard tokens issued before this revision name no row and are refused from now
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0010'
-down_revision: Union[str, None] = '0009'
+revision: str = '0011'
+down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
