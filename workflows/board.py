@@ -62,7 +62,7 @@ def _board_town(db: Session, town_id: int) -> Town:
     town = db.get(Town, town_id)
     if town is None or not town.public_board_enabled:
         # A town without the board and no town at all look the same.
-        raise NotFound(f"town {town_id} has no public board")
+        raise NotFound(key="board.not-found", id=town_id)
     return town
 
 
@@ -123,7 +123,7 @@ def load_board_photo(db: Session, photo_id: str) -> Photo:
         )
     ).first()
     if photo is None:
-        raise NotFound("photo not found")
+        raise NotFound(key="photo.not-found")
     return photo
 
 

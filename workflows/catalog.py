@@ -37,7 +37,7 @@ def list_towns(db: Session, page: PageRequest) -> Page[TownPublic]:
 def _require_town(db: Session, town_id: int) -> Town:
     town = db.get(Town, town_id)
     if town is None:
-        raise NotFound(f"town {town_id} not found")
+        raise NotFound(key="town.not-found", id=town_id)
     return town
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.errors import NotPermitted
-from domain.roles import Role
+from domain.messages import Term
+from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
@@ -72,7 +73,7 @@ def list_orders(
 def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime) -> OrderPage:
     states = TODO_STATES.get(actor.role)
     if states is None:
-        raise NotPermitted(f"a {actor.role.value} has no to-do list")
+        raise NotPermitted(key="todo.none-for-role", role=Term(actor.role.value, ROLE_LABELS[actor.role]))
     filters = OrderFilters(state=list(states), sort="deadline")
     if actor.role == Role.MEMBER:
         filters = OrderFilters(state=list(states), sort="deadline", assignee_id=actor.id)
@@ -98,7 +99,7 @@ class MemberLoad(BaseModel):
 def branch_members(db: Session, actor: Principal, page: PageRequest) -> Page[MemberLoad]:
     """Members of the secretary's branch with the orders they hold now, lightest first."""
     if actor.role != Role.SECRETARY:
-        raise NotPermitted("only a branch secretary sees the branch's members")
+        raise NotPermitted(key="branch-members.secretary-only")
     open_states = [s.value for s in OPEN_STATES]
     load = (
         select(Order.assignee_id, func.count().label("n"))
@@ -131,7 +132,7 @@ class StateCounts(BaseModel):
 def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
     """Orders of the town by state, and how many open stages are overdue now."""
     if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD) or actor.town_id is None:
-        raise NotPermitted("for town admins and dashboards")
+        raise NotPermitted(key="counts.for-whom")
     # The branch cube's state counters, over every day: what a count of the orders gives.
     rows = db.exec(
         select(StatsCount.metric, func.sum(StatsCount.n))

@@ -138,26 +138,26 @@ class OverdueList(BaseModel):
 
 def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Scope:
     if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD, Role.SECRETARY) or actor.town_id is None:
-        raise NotPermitted("the numbers are for town admins, branch secretaries and dashboards")
+        raise NotPermitted(key="stats.for-whom")
     town = db.get(Town, actor.town_id)
     if town is None:
-        raise NotFound("town not found")
+        raise NotFound(key="town.not-found", id=actor.town_id)
     branch_id = query.branch_id
     if actor.role == Role.SECRETARY:
         if branch_id not in (None, actor.branch_id):
-            raise NotFound(f"branch {branch_id} not found")
+            raise NotFound(key="branch.not-found", id=branch_id)
         branch_id = actor.branch_id
     today = now.astimezone(ZoneInfo(town.timezone)).date()
     date_to = query.date_to or today
     date_from = query.date_from or date_to - timedelta(days=29)
     if date_from > date_to:
-        raise RuleViolation("date_from is after date_to")
+        raise RuleViolation(key="period.reversed")
     if (date_to - date_from).days >= MAX_DAYS:
-        raise RuleViolation(f"a period is at most {MAX_DAYS} days")
+        raise RuleViolation(key="period.too-long", days=MAX_DAYS)
     if query.grid_id is not None:
         grid = db.get(Grid, query.grid_id)
         if grid is None or grid.town_id != town.id or (branch_id and grid.branch_id != branch_id):
-            raise NotFound(f"grid {query.grid_id} not found")
+            raise NotFound(key="grid.not-found", id=query.grid_id)
     grids = select(Grid.id).where(Grid.town_id == town.id).order_by(col(Grid.id))
     if branch_id is not None:
         grids = grids.where(Grid.branch_id == branch_id)

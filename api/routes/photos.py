@@ -41,7 +41,7 @@ def upload_photo(
     """
     content = file.file.read(settings.photo_max_bytes + 1)
     if len(content) > settings.photo_max_bytes:
-        raise ImageTooLarge(f"an image may be at most {settings.photo_max_bytes} bytes")
+        raise ImageTooLarge(key="photo.too-large", max_bytes=settings.photo_max_bytes)
     photo = store_photo(
         db, user, content, photo_dir=settings.photo_dir, max_bytes=settings.photo_max_bytes, now=now,
         unattached_max=settings.photo_unattached_max, per_hour=settings.photo_uploads_per_hour,
@@ -65,7 +65,7 @@ def photo_file(photo, settings, *, cache: str) -> FileResponse:
     path = photo_path(settings.photo_dir, photo.id)
     if not path.is_file():
         log.error("photo %s is in the database but not in %s", photo.id, settings.photo_dir)
-        raise NotFound("the photo file is missing")
+        raise NotFound(key="photo.file-missing")
     return FileResponse(
         path, media_type=photo.content_type,
         headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
