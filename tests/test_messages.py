@@ -101,7 +101,7 @@ def test_every_refusal_code_has_a_title_and_a_general_text_in_both_languages():
     import api.app  # noqa: F401  (imports every module that defines a refusal)
 
     codes = {cls.code for cls in [DomainError, *_refusals()]}
-    assert {"not-found", "invalid-transition", "too-many-uploads", "roster-invalid"} <= codes
+    assert {"not-found", "invalid-transition", "too-many-uploads", "roster-invalid", "photo-link-expired"} <= codes
     for code in codes:
         for catalogue in (messages.EN, messages.ZH):
             assert f"title.{code}" in catalogue and code in catalogue, code

@@ -356,7 +356,7 @@ def test_photo_is_seen_only_by_who_may_see_its_order(client, world):
     assert _ids(client, world, "res2") == []
     order = place(client, world, photo_ids=[photo_id])
     assert [p["id"] for p in order["photos"]] == [photo_id]
-    assert order["photos"][0]["url"] == url and order["photos"][0]["purpose"] == "request"
+    assert order["photos"][0]["url"].startswith(f"{url}/signed?") and order["photos"][0]["purpose"] == "request"
     # Attached: it follows the order's scope.
     for who in ("res1", "workerA1", "secA", "admin"):
         response = client.get(url, headers=world.auth(who))

@@ -16,6 +16,7 @@ from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
+from workflows.photo_links import PhotoLinks
 from workflows.principal import Principal
 from workflows.scope import load_visible_order, visible_orders
 from workflows.stats import branch_cube
@@ -84,8 +85,8 @@ def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime)
     return list_orders(db, actor, filters, page, now, *extra)
 
 
-def get_order(db: Session, actor: Principal, order_id: int, now: datetime) -> OrderDetail:
-    return order_detail(db, load_visible_order(db, actor, order_id), actor, now)
+def get_order(db: Session, actor: Principal, order_id: int, now: datetime, links: PhotoLinks) -> OrderDetail:
+    return order_detail(db, load_visible_order(db, actor, order_id), actor, now, links)
 
 
 class MemberLoad(BaseModel):

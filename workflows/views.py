@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from domain.deadlines import overdue_seconds
@@ -13,6 +13,7 @@ from domain.states import OrderState
 from domain.transitions import ACTION_LABELS, Action
 from domain.roles import ROLE_LABELS, Role
 from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff
+from workflows.photo_links import PhotoLinks, SignedUrl
 from workflows.principal import Principal
 from workflows.transition import actions_open_to
 
@@ -24,7 +25,8 @@ class Ref(BaseModel):
 
 class PhotoView(BaseModel):
     id: str
-    url: str
+    url: str = Field(description="Signed: loads without an Authorization header until `url_expires_at`.")
+    url_expires_at: datetime
     purpose: str | None
     content_type: str
     size: int
@@ -86,10 +88,6 @@ class OrderDetail(OrderView):
     timeline: list[EventView]
 
 
-def photo_url(photo_id: str) -> str:
-    return f"/photos/{photo_id}"
-
-
 def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: datetime) -> list[OrderView]:
     """Shape many orders with three lookups in all, not three per order."""
     categories = _names(db, Category, {o.category_id for o in orders})
@@ -98,18 +96,21 @@ def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: da
     return [_view(o, categories, grids, staff, viewer, now) for o in orders]
 
 
-def order_detail(db: Session, order: Order, viewer: Principal, now: datetime) -> OrderDetail:
+def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, links: PhotoLinks) -> OrderDetail:
+    """One order as `viewer` sees it, who may see it: its photos' signed URLs are for them."""
     view = order_views(db, [order], viewer, now)[0]
     photos = db.exec(select(Photo).where(Photo.order_id == order.id).order_by(col(Photo.created_at), col(Photo.id))).all()
     events = db.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))).all()
     return OrderDetail(
         **view.model_dump(),
-        photos=[
-            PhotoView(id=p.id, url=photo_url(p.id), purpose=p.purpose, content_type=p.content_type, size=p.size)
-            for p in photos
-        ],
+        photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
         timeline=[_event_view(e) for e in events],
     )
+
+
+def _photo_view(photo: Photo, signed: SignedUrl) -> PhotoView:
+    return PhotoView(id=photo.id, url=signed.url, url_expires_at=signed.expires_at, purpose=photo.purpose,
+                     content_type=photo.content_type, size=photo.size)
 
 
 def _names(db: Session, model, ids: set[int]) -> dict[int, str]:
