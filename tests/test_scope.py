@@ -259,7 +259,7 @@ def test_transfer_only_to_a_grid_of_the_town(client, world):
         refused(client.get(f"/orders/{order_id}", headers=world.auth(who)), 404)
     # A transfer within the town moves the order out of the old grid's scope and into the new one's.
     moved = act(client, world, "workerA1", order_id, "transfer", {"grid_id": world["gridB1"], "reason": "属乙村"})
-    assert moved["grid"]["id"] == world["gridB1"] and moved["branch_id"] == world["branchB"]
+    assert moved["grid"]["id"] == world["gridB1"] and moved["branch"]["id"] == world["branchB"]
     refused(client.get(f"/orders/{order_id}", headers=world.auth("workerA1")), 404)
     refused(client.get(f"/orders/{order_id}", headers=world.auth("secA")), 404)
     assert ok(client.get(f"/orders/{order_id}", headers=world.auth("workerB1")))["state"] == "submitted"
