@@ -9,8 +9,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wudan.logs import request_id
-from wudan.metrics import REQUEST_SECONDS, REQUESTS
+from infra.logs import request_id
+from infra.metrics import REQUEST_SECONDS, REQUESTS
 
 log = logging.getLogger("wudan.access")
 HEADER = b"x-request-id"

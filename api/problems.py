@@ -31,7 +31,7 @@ from workflows.errors import (
 )
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
-from wudan.metrics import DB_CONFLICTS, DB_TIMEOUTS
+from infra.metrics import DB_CONFLICTS, DB_TIMEOUTS
 
 log = logging.getLogger("wudan.api")
 

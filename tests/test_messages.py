@@ -17,7 +17,7 @@ from domain.messages import CHINESE, ENGLISH, Message
 from tests.helpers import act, place, to_state, upload
 from tests.world import PASSWORD
 from workflows.errors import SignInFailed
-from wudan.images import solid_png
+from infra.images import solid_png
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.helpers import act, place, to_state, upload
 from workflows.photo_links import PhotoLinkExpired, PhotoLinkInvalid, PhotoLinks
-from wudan.images import solid_png
+from infra.images import solid_png
 
 NOW = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 LINKS = PhotoLinks.from_secret("a-secret-key-of-at-least-32-characters", 3600)

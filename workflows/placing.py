@@ -22,7 +22,7 @@ from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.transition import stage_stamps, write_outbox
 from workflows.unit import retrying
-from wudan.metrics import count_committed_moves
+from infra.metrics import count_committed_moves
 
 
 class IdempotencyKeyReused(RuleViolation):

@@ -14,7 +14,7 @@ from api.routing import api_router
 from domain.messages import Message
 from storage.migrate import current_revision, head_revision
 from workflows.deliveries import backlog
-from wudan.metrics import REGISTRY
+from infra.metrics import REGISTRY
 
 log = logging.getLogger("wudan.ops")
 router = api_router(tags=["ops"])
