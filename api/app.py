@@ -34,10 +34,16 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 
 
 class Problem(BaseModel):
-    type: str
-    title: str
+    """An RFC 9457 problem document, written in the language Accept-Language prefers (Content-Language)."""
+
+    type: str = Field(description="`urn:wudan:problem:<code>`, or `about:blank` for a plain HTTP error.")
+    code: str = Field(
+        description="A stable machine name: the code `type` ends with, or the plain HTTP error's (`not-found`,"
+                    " `method-not-allowed`, …). On a 401, why the token failed.",
+    )
+    title: str = Field(description="Short and the same for every problem of the code; Chinese when preferred.")
     status: int
-    detail: str | None = None
+    detail: str | None = Field(None, description="This occurrence, for people; Chinese when preferred.")
     instance: str | None = None
     current_state: str | None = Field(None, description="409 on an order: the state it is in now.")
     current_state_label: str | None = Field(None, description="409 on an order: that state's Chinese label.")

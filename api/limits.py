@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Message as ASGIMessage
 
+from api.languages import preferred_language
 from api.problems import problem
+from domain.messages import ENGLISH, Message
 
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body may be at most {limit} bytes")
+        self.message = Message("body.too-large", max_bytes=limit)
+        super().__init__(413, self.message.text(ENGLISH))
 
 
 class BodyLimit:
@@ -24,15 +28,17 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            response = problem(413, f"the request body may be at most {self.max_bytes} bytes",
-                               code="payload-too-large", instance=scope["path"])
+            language = preferred_language(headers.get(b"accept-language", b"").decode("latin-1"))
+            response = problem(413, Message("body.too-large", max_bytes=self.max_bytes),
+                               code="payload-too-large", language=language, instance=scope["path"])
             await response(scope, receive, send)
             return
         received = 0
 
-        async def counted() -> Message:
+        async def counted() -> ASGIMessage:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":

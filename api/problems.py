@@ -1,8 +1,16 @@
-"""One error shape for the whole API: RFC 9457 problem details (application/problem+json)."""
+"""One error shape for the whole API: RFC 9457 problem details (application/problem+json).
+
+Every problem has a `code`, the short name its `type` URN ends with (for a plain HTTP
+error, whose type is about:blank, a name for its status), and is written in the reader's
+language: `title` and `detail` in Chinese when Accept-Language prefers it, else English.
+A refusal's own extensions come last, so a `code` of theirs wins: a 401 says there why
+its token failed.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -12,9 +20,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.languages import CONTENT_LANGUAGE, preferred_language
 from domain.errors import (
     Conflict, DomainError, InvalidTransition, NotFound, NotPermitted, RuleViolation, StaleOrder,
 )
+from domain.messages import ENGLISH, Message, title
 from storage.errors import conflict_kind, timeout_kind
 from workflows.errors import (
     SignInFailed, TransactionConflict, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable,
@@ -48,21 +58,47 @@ STATUS_OF: dict[type[DomainError], int] = {
 }
 
 
+# Codes of plain HTTP errors (type about:blank), which no refusal of ours names.
+HTTP_CODES = {
+    400: "bad-request", 401: "sign-in-failed", 403: "not-permitted", 404: "not-found",
+    405: "method-not-allowed", 409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type",
+    422: "validation-error", 429: "too-many-requests", 500: "internal-error", 503: "service-unavailable",
+}
+
+
+def http_code(status: int) -> str:
+    return HTTP_CODES.get(status, f"http-{status}")
+
+
 def problem(
-    status: int, detail: str | None = None, *, title: str | None = None, code: str | None = None,
-    headers: dict[str, str] | None = None, members: dict | None = None, **extensions,
+    status: int, detail: Message | str | None = None, *, code: str | None = None, language: str = ENGLISH,
+    fallback_title: str | None = None, headers: dict[str, str] | None = None,
+    members: Mapping[str, object] | None = None, **extensions,
 ) -> JSONResponse:
-    """`members` are extension members whose names may clash with the parameters (a `code`)."""
+    """A problem answer; `code` makes its type `urn:wudan:problem:<code>`, without one it is about:blank.
+
+    A `detail` given as a plain string is English; Chinese readers then get the general
+    text of the code. `members` (a refusal's own) are written last, over any other.
+    """
+    name = code or http_code(status)
+    if isinstance(detail, str):
+        detail = Message(name, detail)
     body = {
         "type": f"urn:wudan:problem:{code}" if code else "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "code": name,
+        "title": title(name, language) or fallback_title or HTTPStatus(status).phrase,
         "status": status,
     }
-    if detail:
-        body["detail"] = detail
+    if detail is not None:
+        body["detail"] = detail.text(language)
     body.update(extensions)
     body.update(members or {})
+    headers = {**(headers or {}), "Content-Language": CONTENT_LANGUAGE[language], "Vary": "Accept-Language"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def language_of(request: Request) -> str:
+    return preferred_language(request.headers.get("accept-language"))
 
 
 def _status_for(exc: DomainError) -> int:
@@ -81,14 +117,18 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     elif status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="wudan"'}
     return problem(
-        status, exc.detail, title=exc.title, code=exc.code, headers=headers,
-        instance=request.url.path, members=exc.extensions(),
+        status, exc.message, code=exc.code, language=language_of(request), fallback_title=exc.title,
+        headers=headers, instance=request.url.path, members=exc.extensions(),
     )
 
 
-def _malformed_body(request: Request, detail: str) -> JSONResponse:
+def _malformed_body(request: Request, detail: Message) -> JSONResponse:
     """A body that cannot be parsed at all; one that parses but does not fit is a 422."""
-    return problem(400, detail, title="Malformed body", code="malformed-body", instance=request.url.path)
+    return problem(400, detail, code="malformed-body", language=language_of(request), instance=request.url.path)
+
+
+# Plain HTTP errors the framework raises with its own English words.
+_HTTP_MESSAGES = {404: Message("route.not-found"), 405: Message("method-not-allowed")}
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -96,31 +136,47 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     # not UTF-8 or JSON nested too deep, and Starlette's for a broken form, whose detail says why.
     if exc.status_code == 400:
         if isinstance(exc.__cause__, UnicodeDecodeError):
-            return _malformed_body(request, "the body is not valid UTF-8")
+            return _malformed_body(request, Message("body.not-utf8"))
         if isinstance(exc.__cause__, RecursionError):
-            return _malformed_body(request, "the body is nested too deeply to be parsed")
+            return _malformed_body(request, Message("body.too-deep"))
         if exc.__cause__ is not None:
-            return _malformed_body(request, "the body cannot be parsed")
-        return _malformed_body(request, f"the form cannot be parsed: {exc.detail}")
-    detail = exc.detail if isinstance(exc.detail, str) else None
+            return _malformed_body(request, Message("malformed-body"))
+        return _malformed_body(request, Message("body.bad-form", why=exc.detail))
+    detail = getattr(exc, "message", None) or _HTTP_MESSAGES.get(exc.status_code)
+    if detail is None and isinstance(exc.detail, str):
+        detail = exc.detail
     code = "payload-too-large" if exc.status_code == 413 else None
-    return problem(exc.status_code, detail, code=code, headers=getattr(exc, "headers", None),
-                   instance=request.url.path)
+    return problem(exc.status_code, detail, code=code, language=language_of(request),
+                   headers=getattr(exc, "headers", None), instance=request.url.path)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    language = language_of(request)
     for e in exc.errors():
         if e.get("type") == "json_invalid":  # FastAPI's JSON syntax error, at ("body", position)
             why = e.get("ctx", {}).get("error", "syntax error")
-            return _malformed_body(request, f"the body is not valid JSON: {why} at position {e['loc'][-1]}")
+            return _malformed_body(request, Message("body.bad-json", why=why, position=e["loc"][-1]))
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {"loc": list(e.get("loc", ())), "msg": _field_message(e, language), "type": e.get("type", "")}
         for e in exc.errors()
     ]
     return problem(
-        422, "the request is not valid; see errors", title="Invalid request",
-        code="validation-error", instance=request.url.path, errors=errors,
+        422, Message("validation-error"), code="validation-error", language=language,
+        instance=request.url.path, errors=errors,
     )
+
+
+def _field_message(error: dict, language: str) -> str:
+    """pydantic's words for one field in English; the catalogue's `validation.<type>` in Chinese."""
+    context = {name: _expected(value) for name, value in (error.get("ctx") or {}).items()}
+    return Message(f"validation.{error.get('type', '')}", error.get("msg", ""), **context).text(language)
+
+
+def _expected(value: object) -> object:
+    # pydantic lists an enum's or a literal's values as "'a', 'b' or 'c'"; in Chinese, a、b、c.
+    if isinstance(value, str) and "'" in value:
+        return [part.strip(" '") for part in value.replace(" or ", ", ").split(",") if part.strip(" '")]
+    return value
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -129,14 +185,12 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         # Use cases retry these themselves; this is one met outside a use case's retries.
         DB_CONFLICTS.labels(kind).inc()
         log.warning("database conflict (%s) on %s %s", kind, request.method, request.url.path)
-        return problem(503, "other changes to the same records got in the way; try again",
-                       title="Concurrent changes conflicted", code="database-conflict",
+        return problem(503, Message("database-conflict"), code="database-conflict", language=language_of(request),
                        headers={"Retry-After": "1"}, instance=request.url.path)
     if kind := timeout_kind(exc):
         DB_TIMEOUTS.labels(kind).inc()
         log.warning("database %s on %s %s", kind, request.method, request.url.path)
-        return problem(503, "the database took too long: a record is held by other work, or the query is too"
-                       " big; try again shortly", title="Database timeout", code="database-timeout",
+        return problem(503, Message("database-timeout"), code="database-timeout", language=language_of(request),
                        headers={"Retry-After": "2"}, instance=request.url.path, timeout=kind)
     return await _database_unavailable(request, exc)
 
@@ -146,16 +200,15 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     if not (isinstance(exc, OperationalError | SATimeout) or getattr(exc, "connection_invalidated", False)):
         return await _unexpected(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem(503, "the database is not reachable right now; try again shortly",
-                   title="Service unavailable", code="database-unavailable", headers={"Retry-After": "5"},
-                   instance=request.url.path)
+    return problem(503, Message("database-unavailable"), code="database-unavailable",
+                   language=language_of(request), headers={"Retry-After": "5"}, instance=request.url.path)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     # The id the log line above carries (api/observability.py), for the caller to quote.
     rid = request_id.get()
-    return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path,
+    return problem(500, Message("internal-error"), language=language_of(request), instance=request.url.path,
                    **({"request_id": rid} if rid else {}))
 
 

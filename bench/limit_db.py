@@ -85,6 +85,7 @@ def _thread(database, setup: Setup, index: int, full: bool, window: tuple[float,
     from workflows.inputs import CompleteRequest, DispatchRequest, OrderDraft, RatingRequest
     from workflows.photos import store_photo
     from workflows.placing import place_order
+    from workflows.photo_links import PhotoLinks
     from workflows.views import order_detail
     from infra.clock import utc_now
     from infra.images import solid_png
@@ -100,6 +101,7 @@ def _thread(database, setup: Setup, index: int, full: bool, window: tuple[float,
     with database.session() as db:
         fixed = {name: principal_for(db, c) for name, c in claims.items()}
     png = solid_png()
+    links = PhotoLinks.from_secret("bench-secret", 3600)
     photo_dir = Path(setup.photo_dir)
     start, end = window
     lat: dict[str, list[float]] = defaultdict(list)
@@ -123,7 +125,7 @@ def _thread(database, setup: Setup, index: int, full: bool, window: tuple[float,
 
     def detail(db, order, who):
         if full:
-            order_detail(db, order, who, utc_now())
+            order_detail(db, order, who, utc_now(), links)
         return order
 
     while time.perf_counter() < end:

@@ -32,8 +32,9 @@ def read_town(c, admin_token: str) -> DemoTown:
         staff += page["items"]
         if len(staff) >= page["total"] or not page["items"]:
             break
-    town_id = c.get("/me", headers=admin).json()["town_id"]
-    grids = c.get(f"/towns/{town_id}/grids", params={"limit": 100}).json()["items"]
+    town_id = c.get("/me", headers=admin).json()["town"]["id"]
+    grids = [{"id": g["id"], "name": g["name"], "branch_id": g["branch"]["id"]}
+             for g in c.get(f"/towns/{town_id}/grids", params={"limit": 100}).json()["items"]]
     categories = c.get(f"/towns/{town_id}/categories", params={"limit": 100}).json()["items"]
     return DemoTown(town_id, staff, grids, [x["id"] for x in categories])
 

@@ -19,7 +19,7 @@ class RatingSource(StrEnum):
 
 def check_stars(stars: int) -> int:
     if not 1 <= stars <= 5:
-        raise RuleViolation("a rating is 1 to 5 stars")
+        raise RuleViolation(key="rating.stars")
     return stars
 
 

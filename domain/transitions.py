@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import InvalidTransition, NotPermitted
-from domain.roles import Role
+from domain.messages import Term
+from domain.roles import ROLE_LABELS, Role
 from domain.states import OrderState
 
 S = OrderState
@@ -105,10 +106,15 @@ def roles_for(action: Action) -> frozenset[Role]:
 def plan(state: OrderState | None, action: Action, role: Role) -> Transition:
     """The transition `role` may take with `action` from `state`, or a typed refusal."""
     if role not in roles_for(action):
-        raise NotPermitted(f"a {role.value} may not {action.value} an order")
+        raise _role_may_not(role, action)
     transition = _BY_KEY.get((state, action))
     if transition is None:
-        raise InvalidTransition(action.value, state, allowed_actions(state, role))
+        raise InvalidTransition(action.value, state, allowed_actions(state, role), action_labels=ACTION_LABELS)
     if role not in transition.roles:
-        raise NotPermitted(f"a {role.value} may not {action.value} an order")
+        raise _role_may_not(role, action)
     return transition
+
+
+def _role_may_not(role: Role, action: Action) -> NotPermitted:
+    return NotPermitted(key="move.role-may-not", role=Term(role.value, ROLE_LABELS[role]),
+                        action=Term(action.value, ACTION_LABELS[action]))

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     photo_orphan_hours: int = Field(
         24, ge=1, description="An upload still unattached after this long is deleted, row and file."
     )
+    photo_url_seconds: int = Field(
+        3600, ge=60, le=7 * 86400,
+        description="How long a signed photo URL in an answer loads without a bearer header.",
+    )
     photo_cleanup_interval_seconds: float = Field(
         3600, gt=0, description="How often the worker deletes unattached uploads past PHOTO_ORPHAN_HOURS."
     )

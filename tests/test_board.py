@@ -8,8 +8,8 @@ from tests.helpers import act, place, to_state, upload
 from infra.images import solid_png
 
 BOARD_KEYS = {
-    "id", "category", "grid", "branch_id", "state", "state_label", "completed_at",
-    "completion_note", "member_name", "photos", "rating",
+    "id", "category", "grid", "branch", "state", "state_label", "completed_at",
+    "completion_note", "member", "photos", "rating",
 }
 # Where each worker, secretary and member of the world works.
 CREW = {
@@ -87,9 +87,10 @@ def test_items_are_anonymised(client, world, clock):
     item = {i["id"]: i for i in page["items"]}[oid]
     assert set(item) == BOARD_KEYS
     assert item == {
-        "id": oid, "category": "基础设施维修", "grid": {"id": world["gridA1"], "name": "gridA1"},
-        "branch_id": world["branchA"], "state": "closed", "state_label": "已办结",
-        "completed_at": "2026-11-20T01:00:00Z", "completion_note": "已更换路灯灯泡", "member_name": "memberA1",
+        "id": oid, "category": {"id": world["cat"], "name": "基础设施维修"},
+        "grid": {"id": world["gridA1"], "name": "gridA1"}, "branch": {"id": world["branchA"], "name": "甲村党支部"},
+        "state": "closed", "state_label": "已办结", "completed_at": "2026-11-20T01:00:00Z",
+        "completion_note": "已更换路灯灯泡", "member": {"id": world["memberA1"], "name": "memberA1"},
         "photos": [{"id": evidence, "url": f"/public/photos/{evidence}"}],
         "rating": {"stars": 5, "source": "resident"},
     }
@@ -214,7 +215,7 @@ def test_each_town_has_its_own_board(client, world):
     enable(client, world, admin="admin2")
     page = board(client, world["town2"])
     assert ids(page) == [theirs] and page["items"][0]["grid"]["name"] == "gridC1"
-    assert page["items"][0]["member_name"] == "memberC1" and page["items"][0]["category"] == "邻镇类别"
+    assert page["items"][0]["member"]["name"] == "memberC1" and page["items"][0]["category"]["name"] == "邻镇类别"
     assert board(client, world["town2"], grid_id=world["gridA1"])["total"] == 0
     assert client.get(f"/public/photos/{their_photo}").status_code == 200
     enable(client, world, on=False)
@@ -245,5 +246,5 @@ def test_the_board_reads_a_fixed_number_of_queries(client, world, database):
     for grid in ("gridA2", "gridB1", "gridA1", "gridA2", "gridB1"):
         finish(client, world, grid)
     assert statements_for_a_page(6) == one
-    # The town, the count, the page, categories, grids, members, photos (and BEGIN on SQLite).
-    assert one <= 8, one
+    # The town, the count, the page, categories, grids, branches, members, photos (and BEGIN on SQLite).
+    assert one <= 9, one

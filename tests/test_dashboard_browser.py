@@ -159,12 +159,12 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     # The other sections as the API answers them.
     grids = http.get("/stats/grids", headers={"Authorization": f"Bearer {token}"}).json()["items"]
     rows = browser.find_elements(By.CSS_SELECTOR, "#grids tr")
-    assert [row.find_elements(By.TAG_NAME, "td")[1].text for row in rows] == [g["grid_name"] for g in grids]
-    assert MARKUP_GRID in [g["grid_name"] for g in grids], "markup is shown as text"
+    assert [row.find_elements(By.TAG_NAME, "td")[1].text for row in rows] == [g["grid"]["name"] for g in grids]
+    assert MARKUP_GRID in [g["grid"]["name"] for g in grids], "markup is shown as text"
     leaders = http.get("/stats/leaderboard", headers={"Authorization": f"Bearer {token}"}).json()["items"]
     names = [row.find_elements(By.TAG_NAME, "td")[1].text
              for row in browser.find_elements(By.CSS_SELECTOR, "#leaderboard tr")]
-    assert names == [m["name"] for m in leaders] and MARKUP_MEMBER in names
+    assert names == [m["member"]["name"] for m in leaders] and MARKUP_MEMBER in names
     overdue = http.get("/stats/overdue?limit=20", headers={"Authorization": f"Bearer {token}"}).json()["items"]
     assert f"#{unclaimed}" in [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#overdue tr td:first-child")]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#overdue tr")) == len(overdue)

@@ -265,11 +265,11 @@ def test_profile_with_typed_phone_completes_it(client, wechat_standin, world, da
     )
     assert r.status_code == 200, r.text
     assert r.json()["profile_complete"] is True
-    assert r.json()["grid_id"] == world["gridA1"]
-    assert r.json()["town_id"] == world["town"]
+    assert r.json()["grid"] == {"id": world["gridA1"], "name": "gridA1"}
+    assert r.json()["town"] == {"id": world["town"], "name": "测试镇"}
 
     me = client.get("/me", headers=bearer(token)).json()
-    assert (me["name"], me["phone"], me["grid_id"], me["town_id"]) == (
+    assert (me["name"], me["phone"], me["grid"]["id"], me["town"]["id"]) == (
         "王阿姨", "13811112222", world["gridA1"], world["town"]
     )
     assert me["profile_complete"] is True
@@ -478,7 +478,7 @@ def test_staff_sign_in(client, world):
     me = client.get("/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200, me.text
     assert (me.json()["kind"], me.json()["role"], me.json()["id"]) == ("staff", "grid_worker", world["workerA1"])
-    assert me.json()["grid_ids"] == [world["gridA1"]]
+    assert me.json()["grids"] == [{"id": world["gridA1"], "name": "gridA1"}]
 
 
 def test_staff_sign_in_refusals_look_alike(client, world):

@@ -97,7 +97,8 @@ def test_decline_goes_back_to_the_secretary(client, world):
 def test_transfer_reject_cancel(client, world):
     oid = place(client, world)["id"]
     order = act(client, world, "workerA1", oid, "transfer", {"grid_id": world["gridB1"], "reason": "属于乙村"})
-    assert (order["state"], order["grid"]["id"], order["branch_id"]) == ("submitted", world["gridB1"], world["branchB"])
+    assert (order["state"], order["grid"]["id"], order["branch"]) == (
+        "submitted", world["gridB1"], {"id": world["branchB"], "name": "乙村党支部"})
     get(client, world, "workerA1", oid, expect=404)
     order = act(client, world, "workerB1", oid, "reject", {"reason": "重复提交"})
     assert (order["state"], order["state_label"]) == ("rejected", "不予受理")

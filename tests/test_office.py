@@ -390,7 +390,8 @@ def test_roster_csv_creates_branches_grids_and_staff(client, world, database, en
 
     # The grid worker signs in with the roster's password and serves the named grids.
     me = client.get("/me", headers=sign_in(client, "13500000001", "pass-word-1")).json()
-    assert me["role"] == "grid_worker" and sorted(me["grid_ids"]) == staff["赵网格"]["grid_ids"]
+    assert me["role"] == "grid_worker" and [g["id"] for g in me["grids"]] == staff["赵网格"]["grid_ids"]
+    assert [g["name"] for g in me["grids"]] == ["丙村第一网格", "丙村第二网格"]
     headers = sign_in(client, "13500000002", "pass-word-2")
     order = place(client, world)["id"]  # in gridA1, which 钱网格 now serves too
     assert client.post(f"/orders/{order}/claim", headers=headers).status_code == 200

@@ -52,7 +52,7 @@ def test_a_move_writes_no_counter_and_the_projection_counts_it(client, world, cl
     assert report.events == events_count(database) and events_not_counted(database) == 0
     check_stats_recount(client, world, database)
     board = client.get("/stats/leaderboard", headers=world.auth("dashboard")).json()
-    assert {(m["name"], m["completed"], m["five_star"], m["overdue"]) for m in board["items"]} == {
+    assert {(m["member"]["name"], m["completed"], m["five_star"], m["overdue"]) for m in board["items"]} == {
         ("memberA1", 3, 1, 1), ("memberA2", 1, 0, 0)}
     assert board["as_of"] == clock().isoformat().replace("+00:00", "Z")
 

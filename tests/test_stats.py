@@ -58,7 +58,7 @@ def test_member_points(client, world, clock):
     clock.advance(days=4)  # past the 72 h limit
     act(client, world, "memberA2", b, "complete", {"note": "晚了", "photo_ids": [upload(client, world, "memberA2")]})
     board = stats(client, world, "leaderboard")["items"]
-    assert [(m["name"], m["points"], m["completed"], m["five_star"], m["overdue"]) for m in board] == [
+    assert [(m["member"]["name"], m["points"], m["completed"], m["five_star"], m["overdue"]) for m in board] == [
         ("memberA1", 15, 1, 1, 0), ("memberA2", 5, 1, 0, 1),
     ]
     # The rules are the town's configuration.
@@ -67,8 +67,8 @@ def test_member_points(client, world, clock):
     c = place(client, world)["id"]
     to_state(client, world, c, "completed", member="memberA2")
     assert stats(client, world, "leaderboard")["items"][0] == {
-        "member_id": world["memberA2"], "name": "memberA2", "branch_id": world["branchA"], "points": 25,
-        "completed": 2, "five_star": 0, "overdue": 1}
+        "member": {"id": world["memberA2"], "name": "memberA2"}, "branch": {"id": world["branchA"], "name": "甲村党支部"},
+        "points": 25, "completed": 2, "five_star": 0, "overdue": 1}
 
 
 def test_aggregates_agree_with_the_orders(client, world, clock, database):
@@ -148,11 +148,14 @@ def test_grids_ranked_and_overdue_listed(client, world, clock):
     place(client, world, grid_id=world["gridA2"])
     clock.advance(hours=5)
     ranked = stats(client, world, "grids")["items"]
-    assert [g["grid_name"] for g in ranked] == ["gridA1", "gridA2", "gridB1"]
+    assert [(g["grid"]["name"], g["branch"]["name"]) for g in ranked] == [
+        ("gridA1", "甲村党支部"), ("gridA2", "甲村党支部"), ("gridB1", "乙村党支部")]
+    assert ranked[0]["grid"]["id"] == world["gridA1"]
     assert ranked[0]["rates"] == {"response": 1.0, "resolution": 1.0, "satisfaction": 1.0}
     overdue = stats(client, world, "overdue")["items"]
-    assert [(o["grid_name"], o["stage"], o["state_label"], o["overdue_seconds"]) for o in overdue] == [
-        ("gridA2", "claim", "待领单", 3 * 3600)]
+    assert [(o["grid"], o["category"], o["stage"], o["state_label"], o["overdue_seconds"]) for o in overdue] == [
+        ({"id": world["gridA2"], "name": "gridA2"}, {"id": world["cat"], "name": "基础设施维修"}, "claim", "待领单",
+         3 * 3600)]
     assert "description" not in overdue[0] and "contact_phone" not in overdue[0]
     assert stats(client, world)["overdue_now"] == {"total": 1, "by_stage": {
         "claim": 1, "dispatch": 0, "accept": 0, "complete": 0, "rate": 0}}

@@ -8,6 +8,7 @@ turn it on (`public_board_enabled`); a town without it has no board at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -17,17 +18,13 @@ from sqlmodel import Session, col, select
 from domain.errors import NotFound
 from domain.states import OrderState
 from domain.transitions import Action
-from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff, Town
+from storage.models import Branch, Category, Grid, Order, OrderEvent, Photo, Staff, Town
 from workflows.paging import Page, PageRequest
+from workflows.refs import Ref, names, optional_ref, ref
 
 # Orders whose work is done: waiting for the resident's rating, or closed.
 BOARD_STATES = (OrderState.COMPLETED, OrderState.CLOSED)
 EVIDENCE = "evidence"
-
-
-class BoardGrid(BaseModel):
-    id: int
-    name: str
 
 
 class BoardPhoto(BaseModel):
@@ -42,14 +39,14 @@ class BoardRating(BaseModel):
 
 class BoardItem(BaseModel):
     id: int
-    category: str
-    grid: BoardGrid
-    branch_id: int
+    category: Ref
+    grid: Ref
+    branch: Ref
     state: str
     state_label: str
     completed_at: datetime | None
     completion_note: str | None
-    member_name: str | None
+    member: Ref | None  # the party member who did the work
     photos: list[BoardPhoto]
     rating: BoardRating | None
 
@@ -62,7 +59,7 @@ def _board_town(db: Session, town_id: int) -> Town:
     town = db.get(Town, town_id)
     if town is None or not town.public_board_enabled:
         # A town without the board and no town at all look the same.
-        raise NotFound(f"town {town_id} has no public board")
+        raise NotFound(key="board.not-found", id=town_id)
     return town
 
 
@@ -71,7 +68,7 @@ def town_board(
 ) -> Page[BoardItem]:
     """Completed and closed orders of the town, newest completion first.
 
-    Five queries whatever the page size: the count, the page, then names and photos
+    Six queries whatever the page size: the count, the page, then names and photos
     for all its orders at once.
     """
     _board_town(db, town_id)
@@ -98,14 +95,14 @@ def town_board(
         .offset(page.offset)
     ).all()
     orders = [order for order, _ in rows]
-    categories = _names(db, Category, {o.category_id for o in orders})
-    grids = _names(db, Grid, {o.grid_id for o in orders})
-    members = _names(db, Staff, {o.assignee_id for o in orders if o.assignee_id})
+    known = _Names(
+        categories=names(db, Category, (o.category_id for o in orders)),
+        grids=names(db, Grid, (o.grid_id for o in orders)),
+        branches=names(db, Branch, (o.branch_id for o in orders)),
+        members=names(db, Staff, (o.assignee_id for o in orders)),
+    )
     photos = _evidence(db, [o.id for o in orders])
-    items = [
-        _item(order, done_at, categories, grids, members, photos.get(order.id, []))
-        for order, done_at in rows
-    ]
+    items = [_item(order, done_at, known, photos.get(order.id, [])) for order, done_at in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
@@ -123,14 +120,8 @@ def load_board_photo(db: Session, photo_id: str) -> Photo:
         )
     ).first()
     if photo is None:
-        raise NotFound("photo not found")
+        raise NotFound(key="photo.not-found")
     return photo
-
-
-def _names(db: Session, model, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {row.id: row.name for row in db.exec(select(model.id, model.name).where(col(model.id).in_(sorted(ids))))}
 
 
 def _evidence(db: Session, order_ids: list[int]) -> dict[int, list[BoardPhoto]]:
@@ -147,7 +138,15 @@ def _evidence(db: Session, order_ids: list[int]) -> dict[int, list[BoardPhoto]]:
     return photos
 
 
-def _item(order: Order, completed_at, categories, grids, members, photos: list[BoardPhoto]) -> BoardItem:
+@dataclass(frozen=True)
+class _Names:
+    categories: dict[int, str]
+    grids: dict[int, str]
+    branches: dict[int, str]
+    members: dict[int, str]
+
+
+def _item(order: Order, completed_at, known: _Names, photos: list[BoardPhoto]) -> BoardItem:
     state = OrderState(order.state)
     # A reopened order keeps its earlier 1–2 star rating while it waits for a new one:
     # only a closed order's rating is the rating of the work shown.
@@ -156,14 +155,14 @@ def _item(order: Order, completed_at, categories, grids, members, photos: list[B
         rating = BoardRating(stars=order.rating_stars, source=order.rating_source)
     return BoardItem(
         id=order.id,
-        category=categories.get(order.category_id, ""),
-        grid=BoardGrid(id=order.grid_id, name=grids.get(order.grid_id, "")),
-        branch_id=order.branch_id,
+        category=ref(order.category_id, known.categories),
+        grid=ref(order.grid_id, known.grids),
+        branch=ref(order.branch_id, known.branches),
         state=state.value,
         state_label=state.label,
         completed_at=completed_at,
         completion_note=order.completion_note,
-        member_name=members.get(order.assignee_id) if order.assignee_id else None,
+        member=optional_ref(order.assignee_id, known.members),
         photos=photos,
         rating=rating,
     )

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from domain.errors import NotFound
 from storage.models import Branch, Category, Grid, Town
 from workflows.paging import Page, PageRequest, fetch_page
+from workflows.refs import Ref
 
 
 class TownPublic(BaseModel):
@@ -18,8 +19,7 @@ class TownPublic(BaseModel):
 class GridPublic(BaseModel):
     id: int
     name: str
-    branch_id: int
-    branch_name: str
+    branch: Ref
 
 
 class CategoryPublic(BaseModel):
@@ -37,7 +37,7 @@ def list_towns(db: Session, page: PageRequest) -> Page[TownPublic]:
 def _require_town(db: Session, town_id: int) -> Town:
     town = db.get(Town, town_id)
     if town is None:
-        raise NotFound(f"town {town_id} not found")
+        raise NotFound(key="town.not-found", id=town_id)
     return town
 
 
@@ -48,7 +48,7 @@ def list_grids(db: Session, town_id: int, page: PageRequest) -> Page[GridPublic]
         .where(Grid.town_id == town_id).order_by(col(Grid.branch_id), col(Grid.id))
     )
     rows, total = fetch_page(db, statement, page)
-    items = [GridPublic(id=g.id, name=g.name, branch_id=g.branch_id, branch_name=b) for g, b in rows]
+    items = [GridPublic(id=g.id, name=g.name, branch=Ref(id=g.branch_id, name=b)) for g, b in rows]
     return Page(items=items, total=total, **vars(page))
 
 

@@ -101,10 +101,11 @@ def retry_delivery(db: Session, actor: Principal, delivery_id: int, *, now: date
     """Send a dead-lettered (or refused, or waiting) delivery again, from a fresh count."""
     found = db.exec(_in_town(actor).where(Delivery.id == delivery_id)).first()
     if found is None:
-        raise NotFound(f"delivery {delivery_id} not found")
+        raise NotFound(key="delivery.not-found", id=delivery_id)
     delivery = found[0]
     if delivery.status not in RETRYABLE_BY_ADMIN:
-        raise Conflict(f"delivery {delivery_id} is {delivery.status}; only {', '.join(RETRYABLE_BY_ADMIN)} can be retried")
+        raise Conflict(key="delivery.not-retryable", id=delivery_id, status=delivery.status,
+                       retryable=list(RETRYABLE_BY_ADMIN))
     db.execute(
         update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == delivery.status)
         .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)

@@ -21,8 +21,11 @@ class SignInFailed(DomainError):
     code = "sign-in-failed"
     title = "Sign-in failed"
 
-    def __init__(self, detail: str, reason: SignInReason = SignInReason.CREDENTIALS_INVALID) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str | None = None, reason: SignInReason = SignInReason.CREDENTIALS_INVALID,
+        *, key: str | None = None, **params: object,
+    ) -> None:
+        super().__init__(detail, key=key, **params)
         self.reason = reason
 
     def extensions(self) -> dict:

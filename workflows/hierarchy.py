@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
+from domain.messages import Term
 from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
-from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Resident, Staff, Town
+from storage.models import Branch, Category, DashboardToken, Grid, GridWorkerGrid, Order, Resident, Staff, Town
 from infra.passwords import hash_password
 from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
@@ -30,17 +31,21 @@ from workflows.unit import use_case
 
 M = TypeVar("M", bound=SQLModel)
 
+NOT_FOUND_KEYS = {Town: "town.not-found", Branch: "branch.not-found", Grid: "grid.not-found",
+                  Staff: "staff.not-found", Category: "category.not-found",
+                  DashboardToken: "dashboard-token.not-found"}
+
 
 def require_admin(actor: Principal) -> int:
     if actor.role != Role.TOWN_ADMIN or actor.town_id is None:
-        raise NotPermitted("only a town admin may do this")
+        raise NotPermitted(key="admin.only")
     return actor.town_id
 
 
 def get_in_town(db: Session, model: type[M], row_id: int, town_id: int) -> M:
     row = db.get(model, row_id)
     if row is None or getattr(row, "town_id", getattr(row, "id", None)) != town_id:
-        raise NotFound(f"{model.__tablename__} {row_id} not found")
+        raise NotFound(key=NOT_FOUND_KEYS[model], id=row_id)
     return row
 
 
@@ -65,17 +70,20 @@ def _save(db: Session, row: M) -> M:
     try:
         db.flush()
     except IntegrityError as exc:
-        raise Conflict("conflicts with a stored row: the name or phone is taken") from exc
+        raise Conflict(key="admin.taken") from exc
     return row
 
 
 def _delete_unless_used(
     db: Session, row: SQLModel, uses: list[tuple[str, object]], before: list[object] = ()
 ) -> None:
-    """Delete `row` if nothing in `uses` refers to it; `before` clears rows that belong to it."""
-    for what, statement in uses:
+    """Delete `row` if nothing in `uses` refers to it; `before` clears rows that belong to it.
+
+    Each use is the message key that says what still refers to the row, and a query for it.
+    """
+    for why, statement in uses:
         if db.exec(statement).first() is not None:
-            raise Conflict(f"still used by {what}; move or remove those first")
+            raise Conflict(key=why)
     for statement in before:
         db.execute(statement)
     db.delete(row)
@@ -120,9 +128,9 @@ def delete_branch(db: Session, actor: Principal, branch_id: int, *, now: datetim
     branch = get_in_town(db, Branch, branch_id, require_admin(actor))
     audit(db, actor, "delete", "branch", branch.id, {"name": branch.name}, now=now)
     _delete_unless_used(db, branch, [
-        ("grids", select(Grid.id).where(Grid.branch_id == branch.id)),
-        ("staff", select(Staff.id).where(Staff.branch_id == branch.id)),
-        ("orders", select(Order.id).where(Order.branch_id == branch.id)),
+        ("admin.used-by-grids", select(Grid.id).where(Grid.branch_id == branch.id)),
+        ("admin.used-by-staff", select(Staff.id).where(Staff.branch_id == branch.id)),
+        ("admin.used-by-orders", select(Order.id).where(Order.branch_id == branch.id)),
     ])
 
 
@@ -149,7 +157,7 @@ def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate, *
             Order.grid_id == grid.id, col(Order.state).in_([s.value for s in OPEN_STATES])
         )
         if db.exec(open_order).first() is not None:
-            raise Conflict("the grid has open orders; finish or transfer them before moving the grid")
+            raise Conflict(key="admin.grid-has-open-orders")
     _apply(grid, body)
     audit(db, actor, "update", "grid", grid.id, _changes(body), now=now)
     return _save(db, grid)
@@ -160,15 +168,15 @@ def delete_grid(db: Session, actor: Principal, grid_id: int, *, now: datetime) -
     grid = get_in_town(db, Grid, grid_id, require_admin(actor))
     audit(db, actor, "delete", "grid", grid.id, {"name": grid.name}, now=now)
     _delete_unless_used(db, grid, [
-        ("orders", select(Order.id).where(Order.grid_id == grid.id)),
-        ("residents", select(Resident.id).where(Resident.grid_id == grid.id)),
+        ("admin.used-by-orders", select(Order.id).where(Order.grid_id == grid.id)),
+        ("admin.used-by-residents", select(Resident.id).where(Resident.grid_id == grid.id)),
     ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id)])
 
 
 def _branch_of_town(db: Session, branch_id: int, town_id: int) -> Branch:
     branch = db.get(Branch, branch_id)
     if branch is None or branch.town_id != town_id:
-        raise RuleViolation(f"branch {branch_id} is not a branch of this town")
+        raise RuleViolation(key="admin.branch-not-in-town", id=branch_id)
     return branch
 
 
@@ -217,10 +225,10 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     new_hash = hash_password(body.password) if body.password is not None else None
     staff = get_in_town(db, Staff, staff_id, town_id)
     if staff.id == actor.id and body.active is False:
-        raise RuleViolation("an admin may not disable their own account")
+        raise RuleViolation(key="admin.self-disable")
     leaving = body.active is False or (body.branch_id is not None and body.branch_id != staff.branch_id)
     if leaving and _holds_open_orders(db, staff.id):
-        raise Conflict("the member holds open orders; have them declined or finished first")
+        raise Conflict(key="admin.member-holds-orders")
     grid_ids = body.grid_ids if body.grid_ids is not None else staff_grid_ids(db, [staff.id])[staff.id]
     with db.no_autoflush:  # a taken phone surfaces in _save as a 409, not in a lookup as a 500
         _apply(staff, body, skip=("password", "grid_ids"))
@@ -249,18 +257,18 @@ def _holds_open_orders(db: Session, staff_id: int) -> bool:
 def _check_placement(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> None:
     if staff.role in (Role.SECRETARY.value, Role.MEMBER.value):
         if staff.branch_id is None:
-            raise RuleViolation(f"a {staff.role} belongs to a branch: give branch_id")
+            raise RuleViolation(key="admin.needs-branch", role=Term(staff.role, ROLE_LABELS[Role(staff.role)]))
     if staff.branch_id is not None:
         _branch_of_town(db, staff.branch_id, town_id)
     if grid_ids and staff.role != Role.GRID_WORKER.value:
-        raise RuleViolation("only grid workers serve grids")
+        raise RuleViolation(key="admin.grids-for-workers")
 
 
 def _set_grids(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> None:
     wanted = sorted(set(grid_ids))
     found = db.exec(select(Grid.id).where(col(Grid.id).in_(wanted), Grid.town_id == town_id)).all()
     if len(found) != len(wanted):
-        raise RuleViolation(f"not grids of this town: {sorted(set(wanted) - set(found))}")
+        raise RuleViolation(key="admin.grids-not-in-town", ids=sorted(set(wanted) - set(found)))
     db.execute(delete(GridWorkerGrid).where(col(GridWorkerGrid.staff_id) == staff.id))
     for grid_id in wanted:
         db.add(GridWorkerGrid(staff_id=staff.id, grid_id=grid_id))
@@ -291,5 +299,5 @@ def delete_category(db: Session, actor: Principal, category_id: int, *, now: dat
     category = get_in_town(db, Category, category_id, require_admin(actor))
     audit(db, actor, "delete", "category", category.id, {"name": category.name}, now=now)
     _delete_unless_used(db, category, [
-        ("orders (set active to false to retire it)", select(Order.id).where(Order.category_id == category.id)),
+        ("admin.category-used", select(Order.id).where(Order.category_id == category.id)),
     ])

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from domain.states import Urgency
 from workflows.inputs import Id, Patch, Phone, Plain, Strict, Text
@@ -36,7 +37,7 @@ class TownUpdate(Patch):
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r}") from exc
+                raise PydanticCustomError("unknown_time_zone", "unknown time zone {value}", {"value": value}) from exc
         return value
 
 

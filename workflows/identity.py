@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -38,7 +39,7 @@ class ProfileUpdate(Strict):
     @model_validator(mode="after")
     def _one_phone(self) -> ProfileUpdate:
         if self.phone and self.phone_code:
-            raise ValueError("give phone or phone_code, not both")
+            raise PydanticCustomError("one_phone", "give phone or phone_code, not both")
         return self
 
 
@@ -51,15 +52,15 @@ def wechat_call(fn, code: str, *, bad_code: type[DomainError] = SignInFailed):
     try:
         return fn(code)
     except WeChatUnreachable as exc:
-        raise UpstreamUnavailable(f"WeChat did not answer usefully: {exc}") from exc
+        raise UpstreamUnavailable(key="wechat.unreachable", error=exc) from exc
     except WeChatError as exc:
         if exc.errcode in _BAD_CODE:
-            raise bad_code(f"WeChat refused the code (errcode {exc.errcode}); get a new one") from exc
+            raise bad_code(key="wechat.bad-code", errcode=exc.errcode) from exc
         if exc.errcode == RATE_LIMITED:
-            raise UpstreamRateLimited("WeChat is rate limiting this app; try again shortly") from exc
+            raise UpstreamRateLimited(key="wechat.rate-limited") from exc
         if exc.errcode == BUSY:
-            raise UpstreamUnavailable("WeChat is busy; try again shortly") from exc
-        raise UpstreamRefused(f"WeChat refused the request (errcode {exc.errcode})") from exc
+            raise UpstreamUnavailable(key="wechat.busy") from exc
+        raise UpstreamRefused(key="wechat.refused", errcode=exc.errcode) from exc
 
 
 @use_case
@@ -97,7 +98,7 @@ def sign_in_staff(db: Session, phone: str, password: str) -> Staff:
     staff = db.exec(select(Staff).where(Staff.phone == phone)).first()
     ok = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not ok or not staff.active:
-        raise SignInFailed("phone or password is wrong, or the account is disabled")
+        raise SignInFailed(key="sign-in.wrong-password")
     return staff
 
 
@@ -109,11 +110,11 @@ def update_profile(
     if body.phone_code is not None:
         # WeChat first, before the transaction begins: no lock is held while it answers.
         if wechat is None:
-            raise RuleViolation("WeChat is not configured; type the phone number instead")
+            raise RuleViolation(key="wechat.not-configured")
         verified_phone = wechat_call(wechat.phone_number, body.phone_code, bad_code=RuleViolation)
     resident = db.get(Resident, actor.id)
     if resident is None:
-        raise NotFound("resident not found")
+        raise NotFound(key="resident.not-found")
     if body.name is not None:
         resident.name = body.name
     if verified_phone is not None:
@@ -123,7 +124,7 @@ def update_profile(
     if body.grid_id is not None:
         grid = db.get(Grid, body.grid_id)
         if grid is None:
-            raise RuleViolation(f"grid {body.grid_id} does not exist")
+            raise RuleViolation(key="grid.absent", id=body.grid_id)
         resident.grid_id, resident.town_id = grid.id, grid.town_id
     db.add(resident)
     if resident.phone and resident.phone_verified:
@@ -142,7 +143,7 @@ def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
     """The account a refresh token belongs to, if it may still sign in."""
     account = db.get(Resident if kind == "resident" else Staff, user_id)
     if account is None or (kind == "staff" and not account.active):
-        raise SignInFailed("the account no longer exists or is disabled", SignInReason.SIGNED_OUT)
+        raise SignInFailed(reason=SignInReason.SIGNED_OUT, key="sign-in.account-gone")
     return account
 
 

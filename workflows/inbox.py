@@ -27,7 +27,7 @@ class InboxItemView(BaseModel):
 
 def _owner(actor: Principal):
     if actor.kind not in ("resident", "staff"):
-        raise NotPermitted("only people have an inbox")
+        raise NotPermitted(key="inbox.people-only")
     return (InboxItem.user_kind == actor.kind, InboxItem.user_id == actor.id)
 
 
@@ -54,7 +54,7 @@ def unread_count(db: Session, actor: Principal) -> int:
 def mark_read(db: Session, actor: Principal, item_id: int, *, now: datetime) -> None:
     item = db.exec(select(InboxItem).where(InboxItem.id == item_id, *_owner(actor))).first()
     if item is None:
-        raise NotFound(f"inbox item {item_id} not found")
+        raise NotFound(key="inbox.not-found", id=item_id)
     if item.read_at is None:
         item.read_at = now
         db.add(item)

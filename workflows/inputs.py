@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from domain.errors import RuleViolation
 from domain.states import Urgency
@@ -65,7 +66,7 @@ class Patch(Strict):
     def _no_null_for_required(self) -> Patch:
         nulls = sorted(k for k in self.model_fields_set if getattr(self, k) is None and k not in self.nullable)
         if nulls:
-            raise ValueError(f"may not be null: {', '.join(nulls)}")
+            raise PydanticCustomError("not_nullable", "may not be null: {fields}", {"fields": ", ".join(nulls)})
         return self
 
 
@@ -88,7 +89,7 @@ class OrderDraft(Strict):
     @model_validator(mode="after")
     def _location_pairs(self) -> OrderDraft:
         if (self.latitude is None) != (self.longitude is None):
-            raise ValueError("latitude and longitude go together")
+            raise PydanticCustomError("coordinates_pair", "latitude and longitude go together")
         return self
 
 

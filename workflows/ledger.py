@@ -118,9 +118,9 @@ def period_bounds(date_from: date, date_to: date, zone: ZoneInfo) -> tuple[datet
     """The period as [start, end) instants: whole days in the town's time zone."""
     check_days(date_from=date_from, date_to=date_to)
     if date_to < date_from:
-        raise RuleViolation("date_to is before date_from")
+        raise RuleViolation(key="period.reversed")
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
-        raise RuleViolation(f"a ledger covers at most {MAX_PERIOD_DAYS} days")
+        raise RuleViolation(key="period.too-long", days=MAX_PERIOD_DAYS)
     start = datetime.combine(date_from, time(0), tzinfo=zone)
     end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=zone)
     return start, end
@@ -176,12 +176,12 @@ def read_ledger(db: Session, actor: Principal, query: LedgerQuery, now: datetime
 
 def _town_of(db: Session, actor: Principal) -> Town:
     if actor.role not in (Role.TOWN_ADMIN, Role.SECRETARY) or actor.town_id is None:
-        raise NotPermitted("the ledger is for town admins and branch secretaries")
+        raise NotPermitted(key="ledger.for-whom")
     if actor.role == Role.SECRETARY and actor.branch_id is None:
-        raise NotPermitted("a secretary without a branch has no ledger")
+        raise NotPermitted(key="ledger.no-branch")
     town = db.get(Town, actor.town_id)
     if town is None:
-        raise NotFound(f"town {actor.town_id} not found")
+        raise NotFound(key="town.not-found", id=actor.town_id)
     return town
 
 
@@ -193,16 +193,16 @@ def _filters(actor: Principal, query: LedgerQuery, branches, grids, categories) 
         conditions.append(Order.branch_id == own_branch)
     if query.branch_id is not None:
         if query.branch_id not in branches or own_branch not in (None, query.branch_id):
-            raise NotFound(f"branch {query.branch_id} not found")
+            raise NotFound(key="branch.not-found", id=query.branch_id)
         conditions.append(Order.branch_id == query.branch_id)
     if query.grid_id is not None:
         grid = grids.get(query.grid_id)
         if grid is None or own_branch not in (None, grid.branch_id):
-            raise NotFound(f"grid {query.grid_id} not found")
+            raise NotFound(key="grid.not-found", id=query.grid_id)
         conditions.append(Order.grid_id == query.grid_id)
     if query.category_id is not None:
         if query.category_id not in categories:
-            raise NotFound(f"category {query.category_id} not found")
+            raise NotFound(key="category.not-found", id=query.category_id)
         conditions.append(Order.category_id == query.category_id)
     return conditions
 

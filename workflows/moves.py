@@ -36,12 +36,12 @@ def transfer_order(
     transition = authorise(order, Action.TRANSFER, actor)
     target = db.get(Grid, body.grid_id)
     if target is None or target.town_id != order.town_id:
-        raise RuleViolation(f"grid {body.grid_id} is not a grid of this town")
+        raise RuleViolation(key="transfer.grid-not-in-town", id=body.grid_id)
     if target.id == order.grid_id:
-        raise RuleViolation("the order is already in that grid")
+        raise RuleViolation(key="transfer.same-grid")
     served = select(GridWorkerGrid.staff_id).where(GridWorkerGrid.grid_id == target.id)
     if db.exec(select(Staff.id).where(col(Staff.id).in_(served), col(Staff.active))).first() is None:
-        raise RuleViolation(f"grid {target.id} has no active grid worker to claim the order")
+        raise RuleViolation(key="transfer.no-grid-worker", id=target.id)
     move(
         db, order, transition, actor, now=now, note=body.reason,
         changes={"grid_id": target.id, "branch_id": target.branch_id},
@@ -81,7 +81,7 @@ def dispatch_order(
         or member.branch_id != order.branch_id
         or not member.active
     ):
-        raise RuleViolation(f"staff {body.member_id} is not an active member of this branch")
+        raise RuleViolation(key="dispatch.not-a-member", id=body.member_id)
     move(
         db, order, transition, actor, now=now, note=body.note,
         changes={"assignee_id": member.id},

@@ -46,19 +46,16 @@ def sniff_image_type(head: bytes) -> str | None:
 
 class UnsupportedImage(RuleViolation):
     code = "unsupported-media-type"
-    title = "Unsupported image type"
 
 
 class ImageTooLarge(RuleViolation):
     code = "payload-too-large"
-    title = "Image too large"
 
 
 class TooManyUploads(TooManyAttempts):
     """429 with Retry-After, like a throttled sign-in."""
 
     code = "too-many-uploads"
-    title = "Too many uploads"
 
 
 def photo_path(photo_dir: Path, photo_id: str) -> Path:
@@ -78,10 +75,10 @@ def store_photo(
     if unattached_max is not None and orphan_age is None:
         raise TypeError("unattached_max needs orphan_age")
     if len(content) > max_bytes:
-        raise ImageTooLarge(f"an image may be at most {max_bytes} bytes")
+        raise ImageTooLarge(key="photo.too-large", max_bytes=max_bytes)
     content_type = sniff_image_type(content[:16])
     if content_type is None:
-        raise UnsupportedImage("only JPEG, PNG and WebP images are accepted")
+        raise UnsupportedImage()
     photo = Photo(
         id=secrets.token_urlsafe(24),
         uploader_role=actor.role.value,
@@ -124,7 +121,7 @@ def _count_upload(db: Session, actor: Principal, *, now: datetime, per_hour: int
     start = window_start(now, UPLOAD_WINDOW_SECONDS)
     if count_hit(db, f"photos:{actor.role.value}:{actor.id}", start) > per_hour:
         retry_after = _seconds_until(start + timedelta(seconds=UPLOAD_WINDOW_SECONDS), now)
-        raise TooManyUploads(f"at most {per_hour} uploads an hour; try again in {retry_after} s", retry_after)
+        raise TooManyUploads(key="photo.per-hour", retry_after=retry_after, per_hour=per_hour)
 
 
 def _check_unattached(
@@ -139,9 +136,7 @@ def _check_unattached(
     )).one()
     if held >= unattached_max:
         retry_after = _seconds_until(oldest + orphan_age, now)
-        raise TooManyUploads(
-            f"at most {unattached_max} uploads may wait unused; attach some to an order,"
-            f" or try again in {retry_after} s", retry_after)
+        raise TooManyUploads(key="photo.unattached", retry_after=retry_after, unattached_max=unattached_max)
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -157,7 +152,7 @@ def attach_photos(
         return
     # Per step, not per order: evidence of a reopened round must never be refused.
     if len(unique_ids) > limit:
-        raise RuleViolation(f"at most {limit} photos at a time")
+        raise RuleViolation(key="photo.too-many", limit=limit)
     # One conditional UPDATE: of two requests using one upload, only one can take it.
     taken = db.execute(
         update(Photo).where(
@@ -168,7 +163,15 @@ def attach_photos(
         ).values(order_id=order.id, purpose=purpose).execution_options(synchronize_session=False)
     ).rowcount
     if taken != len(unique_ids):
-        raise RuleViolation("some photos are not among your unused uploads")
+        raise RuleViolation(key="photo.not-yours")
+
+
+def load_photo(db: Session, photo_id: str) -> Photo:
+    """A photo by id, for one whose access was checked already (a signed URL)."""
+    photo = db.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound(key="photo.not-found")
+    return photo
 
 
 def load_visible_photo(db: Session, actor: Principal, photo_id: str) -> Photo:
@@ -181,7 +184,7 @@ def load_visible_photo(db: Session, actor: Principal, photo_id: str) -> Photo:
             select(Order.id).where(Order.id == photo.order_id, visible_orders(actor))
         ).first():
             return photo
-    raise NotFound("photo not found")
+    raise NotFound(key="photo.not-found")
 
 
 @dataclass

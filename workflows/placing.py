@@ -26,7 +26,6 @@ from infra.metrics import count_committed_moves
 
 class IdempotencyKeyReused(RuleViolation):
     code = "idempotency-key-reused"
-    title = "Idempotency-Key reused with a different request"
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:
     if existing is None:
         return None
     if existing.request_hash != request_hash:
-        raise IdempotencyKeyReused("this Idempotency-Key was used for a different order")
+        raise IdempotencyKeyReused()
     return Placed(existing, replayed=True)
 
 
@@ -89,7 +88,7 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
     grid = _grid_for(db, actor, draft)
     category = db.get(Category, draft.category_id)
     if category is None or category.town_id != grid.town_id or not category.active:
-        raise RuleViolation(f"category {draft.category_id} is not offered in this town")
+        raise RuleViolation(key="order.category-not-offered", id=draft.category_id)
     urgency = Urgency(draft.urgency or category.default_urgency)
     order = Order(
         town_id=grid.town_id,
@@ -141,18 +140,18 @@ def _grid_for(db: Session, actor: Principal, draft) -> Grid:
             resident = db.get(Resident, actor.id)
             grid_id = resident.grid_id if resident else None
         if grid_id is None:
-            raise RuleViolation("choose a grid, or set the grid you live in on your profile")
+            raise RuleViolation(key="order.grid-needed")
         grid = db.get(Grid, grid_id)
         if grid is None:
-            raise RuleViolation(f"grid {grid_id} does not exist")
+            raise RuleViolation(key="grid.absent", id=grid_id)
         return grid
     if draft.grid_id is None:
-        raise RuleViolation("grid_id is required when placing an order on a resident's behalf")
+        raise RuleViolation(key="order.grid-required-on-behalf")
     grid = db.exec(
         select(Grid).where(Grid.id == draft.grid_id, grids_actor_may_place_for(db, actor))
     ).first()
     if grid is None:
-        raise RuleViolation(f"you may not place orders for grid {draft.grid_id}")
+        raise RuleViolation(key="order.grid-not-yours", id=draft.grid_id)
     return grid
 
 
@@ -160,9 +159,9 @@ def _who_for(db: Session, actor: Principal, draft) -> dict:
     if actor.role == Role.RESIDENT:
         resident = db.get(Resident, actor.id)
         if resident is None:
-            raise NotFound("resident not found")
+            raise NotFound(key="resident.not-found")
         if draft.contact_name or draft.contact_phone or draft.channel not in (None, "mini_program"):
-            raise RuleViolation("contact_name, contact_phone and channel are for staff placing on a resident's behalf")
+            raise RuleViolation(key="order.contact-for-staff")
         return {
             "resident_id": resident.id,
             "contact_name": resident.name,
@@ -170,7 +169,7 @@ def _who_for(db: Session, actor: Principal, draft) -> dict:
             "channel": "mini_program",
         }
     if not draft.contact_name or not draft.contact_phone:
-        raise RuleViolation("contact_name and contact_phone of the resident are required")
+        raise RuleViolation(key="order.contact-required")
     # A resident already signed in with this (verified) phone sees the order at once.
     resident = db.exec(
         select(Resident)

@@ -11,10 +11,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.errors import NotPermitted
-from domain.roles import Role
+from domain.messages import Term
+from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import Order, Staff, StatsCount
 from workflows.paging import Page, PageRequest, fetch_page
+from workflows.photo_links import PhotoLinks
 from workflows.principal import Principal
 from workflows.scope import load_visible_order, visible_orders
 from workflows.stats import branch_cube, counted_as_of
@@ -72,7 +74,7 @@ def list_orders(
 def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime) -> OrderPage:
     states = TODO_STATES.get(actor.role)
     if states is None:
-        raise NotPermitted(f"a {actor.role.value} has no to-do list")
+        raise NotPermitted(key="todo.none-for-role", role=Term(actor.role.value, ROLE_LABELS[actor.role]))
     filters = OrderFilters(state=list(states), sort="deadline")
     if actor.role == Role.MEMBER:
         filters = OrderFilters(state=list(states), sort="deadline", assignee_id=actor.id)
@@ -83,8 +85,8 @@ def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime)
     return list_orders(db, actor, filters, page, now, *extra)
 
 
-def get_order(db: Session, actor: Principal, order_id: int, now: datetime) -> OrderDetail:
-    return order_detail(db, load_visible_order(db, actor, order_id), actor, now)
+def get_order(db: Session, actor: Principal, order_id: int, now: datetime, links: PhotoLinks) -> OrderDetail:
+    return order_detail(db, load_visible_order(db, actor, order_id), actor, now, links)
 
 
 class MemberLoad(BaseModel):
@@ -98,7 +100,7 @@ class MemberLoad(BaseModel):
 def branch_members(db: Session, actor: Principal, page: PageRequest) -> Page[MemberLoad]:
     """Members of the secretary's branch with the orders they hold now, lightest first."""
     if actor.role != Role.SECRETARY:
-        raise NotPermitted("only a branch secretary sees the branch's members")
+        raise NotPermitted(key="branch-members.secretary-only")
     open_states = [s.value for s in OPEN_STATES]
     load = (
         select(Order.assignee_id, func.count().label("n"))
@@ -132,7 +134,7 @@ class StateCounts(BaseModel):
 def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:
     """Orders of the town by state, and how many open stages are overdue now."""
     if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD) or actor.town_id is None:
-        raise NotPermitted("for town admins and dashboards")
+        raise NotPermitted(key="counts.for-whom")
     # The branch cube's state counters, over every day: what a count of the orders gives.
     rows = db.exec(
         select(StatsCount.metric, func.sum(StatsCount.n))

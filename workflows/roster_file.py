@@ -63,12 +63,10 @@ class RosterInvalid(RuleViolation):
     """Rows of the roster break the rules; nothing was imported."""
 
     code = "roster-invalid"
-    title = "The roster has errors"
 
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else 99))
-        rows = len({e.row for e in self.errors})
-        super().__init__(f"{rows} row(s) of the roster have errors; nothing was imported. See errors.")
+        super().__init__(rows=len({e.row for e in self.errors}))
 
     def extensions(self) -> dict:
         return {"errors": [{"row": e.row, "column": e.column, "message": e.message} for e in self.errors]}
@@ -98,7 +96,7 @@ def read_roster(content: bytes) -> list[RosterRow]:
     if content.startswith(b"PK\x03\x04"):
         table = _xlsx_rows(content)
     elif content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise RuleViolation("this is an old .xls workbook: save it as .xlsx or CSV (UTF-8) and try again")
+        raise RuleViolation(key="roster.xls")
     else:
         table = _csv_rows(content)
     return _rows_of(table)
@@ -109,18 +107,18 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             expanded = sum(member.file_size for member in archive.infolist())
         if expanded > MAX_XLSX_EXPANDED_BYTES:
-            raise RuleViolation("the workbook is too large once unpacked; split it or save it as CSV")
+            raise RuleViolation(key="roster.unpacked-too-large")
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except RuleViolation:
         raise
     except Exception as exc:  # any failure to open means "not a workbook we can read"
-        raise RuleViolation("the file is not a readable .xlsx workbook") from exc
+        raise RuleViolation(key="roster.not-xlsx") from exc
     try:
         sheet = book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             yield number, [_text_of(v) for v in values]
     except Exception as exc:
-        raise RuleViolation("the workbook could not be read to the end") from exc
+        raise RuleViolation(key="roster.truncated") from exc
     finally:
         book.close()
 
@@ -144,12 +142,12 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         try:
             text = content.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise RuleViolation("the CSV is neither UTF-8 nor GB18030 (GBK) text") from exc
+            raise RuleViolation(key="roster.encoding") from exc
     try:
         for number, values in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
             yield number, [v.strip() for v in values[:MAX_COLUMNS]]
     except csv.Error as exc:
-        raise RuleViolation(f"the CSV could not be read: {exc}") from exc
+        raise RuleViolation(key="roster.bad-csv", error=exc) from exc
 
 
 def _rows_of(table: Iterable[tuple[int, list]]) -> list[RosterRow]:
@@ -164,7 +162,7 @@ def _rows_of(table: Iterable[tuple[int, list]]) -> list[RosterRow]:
         if not cells:
             continue
         if len(rows) == MAX_ROWS:
-            raise RuleViolation(f"a roster may have at most {MAX_ROWS} rows; split the file")
+            raise RuleViolation(key="roster.too-many-rows", max_rows=MAX_ROWS)
         if cells != EXAMPLE_ROW:
             rows.append(RosterRow(number, cells))
     return rows

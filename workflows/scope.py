@@ -31,7 +31,7 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
 def load_visible_order(db: Session, actor: Principal, order_id: int) -> Order:
     order = db.exec(select(Order).where(Order.id == order_id, visible_orders(actor))).first()
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(key="order.not-found", id=order_id)
     return order
 
 

@@ -20,10 +20,13 @@ from domain.errors import NotFound, NotPermitted, RuleViolation
 from domain.roles import Role
 from domain.states import OrderState
 from domain.stats import RateCounts, percentile
-from storage.models import Category, Grid, MemberPoints, Order, Staff, StatsCount, StatsStageTime, Town
+from storage.models import (
+    Branch, Category, Grid, MemberPoints, Order, Staff, StatsCount, StatsStageTime, Town,
+)
 from workflows.inputs import FIRST_DAY, check_days
 from workflows.principal import Principal
 from workflows.projection import counted_up_to
+from workflows.refs import Ref
 
 MAX_DAYS = 366
 
@@ -106,9 +109,8 @@ class Daily(BaseModel):
 
 
 class GridRank(BaseModel):
-    grid_id: int
-    grid_name: str
-    branch_id: int
+    grid: Ref
+    branch: Ref
     submitted: int
     rates: Rates
 
@@ -119,9 +121,8 @@ class GridRanking(BaseModel):
 
 
 class Leader(BaseModel):
-    member_id: int
-    name: str
-    branch_id: int
+    member: Ref
+    branch: Ref | None
     points: int
     completed: int
     five_star: int
@@ -135,8 +136,8 @@ class Leaderboard(BaseModel):
 
 class OverdueOrder(BaseModel):
     order_id: int
-    category: str
-    grid_name: str
+    category: Ref
+    grid: Ref
     stage: str
     state_label: str
     overdue_seconds: int
@@ -148,14 +149,14 @@ class OverdueList(BaseModel):
 
 def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Scope:
     if actor.role not in (Role.TOWN_ADMIN, Role.DASHBOARD, Role.SECRETARY) or actor.town_id is None:
-        raise NotPermitted("the numbers are for town admins, branch secretaries and dashboards")
+        raise NotPermitted(key="stats.for-whom")
     town = db.get(Town, actor.town_id)
     if town is None:
-        raise NotFound("town not found")
+        raise NotFound(key="town.not-found", id=actor.town_id)
     branch_id = query.branch_id
     if actor.role == Role.SECRETARY:
         if branch_id not in (None, actor.branch_id):
-            raise NotFound(f"branch {branch_id} not found")
+            raise NotFound(key="branch.not-found", id=branch_id)
         branch_id = actor.branch_id
     check_days(date_from=query.date_from, date_to=query.date_to)
     today = now.astimezone(ZoneInfo(town.timezone)).date()
@@ -163,13 +164,13 @@ def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetim
     # Not before FIRST_DAY: the answer names its period, and a client may ask for it again.
     date_from = query.date_from or max(date_to - timedelta(days=29), FIRST_DAY)
     if date_from > date_to:
-        raise RuleViolation("date_from is after date_to")
+        raise RuleViolation(key="period.reversed")
     if (date_to - date_from).days >= MAX_DAYS:
-        raise RuleViolation(f"a period is at most {MAX_DAYS} days")
+        raise RuleViolation(key="period.too-long", days=MAX_DAYS)
     if query.grid_id is not None:
         grid = db.get(Grid, query.grid_id)
         if grid is None or grid.town_id != town.id or (branch_id and grid.branch_id != branch_id):
-            raise NotFound(f"grid {query.grid_id} not found")
+            raise NotFound(key="grid.not-found", id=query.grid_id)
     grids = select(Grid.id).where(Grid.town_id == town.id).order_by(col(Grid.id))
     if branch_id is not None:
         grids = grids.where(Grid.branch_id == branch_id)
@@ -332,17 +333,20 @@ def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime
     per_grid: dict[int, dict[str, int]] = defaultdict(dict)
     for grid_id, metric, n in rows:
         per_grid[grid_id][metric] = int(n or 0)
-    grids = db.exec(select(Grid).where(Grid.town_id == scope.town_id, *(
-        [Grid.branch_id == scope.branch_id] if scope.branch_id else []))).all()
+    grids = db.exec(
+        select(Grid, Branch.name).join(Branch, col(Branch.id) == Grid.branch_id)
+        .where(Grid.town_id == scope.town_id, *([Grid.branch_id == scope.branch_id] if scope.branch_id else []))
+    ).all()
     ranked = []
-    for grid in grids:
+    for grid, branch_name in grids:
         counts = _rate_counts(per_grid.get(grid.id, {}))
-        ranked.append(GridRank(grid_id=grid.id, grid_name=grid.name, branch_id=grid.branch_id,
+        ranked.append(GridRank(grid=Ref(id=grid.id, name=grid.name), branch=Ref(id=grid.branch_id, name=branch_name),
                                submitted=counts.submitted, rates=_rates(counts)))
 
     def key(item: GridRank):
         r = item.rates
-        return tuple(-(v if v is not None else -1) for v in (r.resolution, r.satisfaction, r.response)) + (item.grid_id,)
+        rates = (r.resolution, r.satisfaction, r.response)
+        return tuple(-(v if v is not None else -1) for v in rates) + (item.grid.id,)
 
     return GridRanking(items=sorted(ranked, key=key), as_of=counted_as_of(db))
 
@@ -355,16 +359,18 @@ def leaderboard(db: Session, actor: Principal, query: StatsQuery, now: datetime,
         where.append(MemberPoints.branch_id == scope.branch_id)
     points = func.sum(MemberPoints.points)
     rows = db.exec(
-        select(MemberPoints.member_id, Staff.name, Staff.branch_id, points, func.sum(MemberPoints.completed),
-               func.sum(MemberPoints.five_star), func.sum(MemberPoints.overdue))
+        select(MemberPoints.member_id, Staff.name, Staff.branch_id, Branch.name, points,
+               func.sum(MemberPoints.completed), func.sum(MemberPoints.five_star), func.sum(MemberPoints.overdue))
         .join(Staff, col(Staff.id) == MemberPoints.member_id)
+        .outerjoin(Branch, col(Branch.id) == Staff.branch_id)
         .where(*where)
-        .group_by(col(MemberPoints.member_id), col(Staff.name), col(Staff.branch_id))
+        .group_by(col(MemberPoints.member_id), col(Staff.name), col(Staff.branch_id), col(Branch.name))
         .order_by(points.desc(), col(MemberPoints.member_id)).limit(limit)
     ).all()
     return Leaderboard(items=[
-        Leader(member_id=m, name=name, branch_id=b, points=int(p), completed=int(c), five_star=int(f), overdue=int(o))
-        for m, name, b, p, c, f, o in rows
+        Leader(member=Ref(id=m, name=name), branch=Ref(id=b, name=branch) if b is not None else None,
+               points=int(p), completed=int(c), five_star=int(f), overdue=int(o))
+        for m, name, b, branch, p, c, f, o in rows
     ], as_of=counted_as_of(db))
 
 
@@ -372,13 +378,14 @@ def overdue_orders(db: Session, actor: Principal, query: StatsQuery, now: dateti
     """The most overdue open orders, without anything about the resident."""
     scope = resolve_scope(db, actor, query, now)
     rows = db.exec(
-        select(Order.id, Order.state, Order.stage_deadline, Category.name, Grid.name)
+        select(Order.id, Order.state, Order.stage_deadline, Order.category_id, Category.name, Order.grid_id, Grid.name)
         .join(Category, col(Category.id) == Order.category_id).join(Grid, col(Grid.id) == Order.grid_id)
         .where(Order.town_id == scope.town_id, col(Order.stage_deadline) < now, *_order_filters(scope))
         .order_by(col(Order.stage_deadline)).limit(limit)
     ).all()
     return OverdueList(items=[
-        OverdueOrder(order_id=i, category=c, grid_name=g, stage=STAGE_OF_STATE[OrderState(s)].value,
-                     state_label=OrderState(s).label, overdue_seconds=int((now - d).total_seconds()))
-        for i, s, d, c, g in rows
+        OverdueOrder(order_id=i, category=Ref(id=c, name=category), grid=Ref(id=g, name=grid),
+                     stage=STAGE_OF_STATE[OrderState(s)].value, state_label=OrderState(s).label,
+                     overdue_seconds=int((now - d).total_seconds()))
+        for i, s, d, c, category, g, grid in rows
     ])

@@ -19,10 +19,10 @@ from storage.upsert import increment
 
 class TooManyAttempts(DomainError):
     code = "too-many-attempts"
-    title = "Too many attempts"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None, retry_after: int = 30, *, key: str | None = None,
+                 **params: object) -> None:
+        super().__init__(detail, key=key, retry_after=retry_after, **params)
         self.retry_after = retry_after
 
 
@@ -37,8 +37,7 @@ def count_attempt(database: Database, limits: list[tuple[str, int]], *, now: dat
     for key, limit in limits:
         if counts[key] > limit:
             what = key.split(":", 1)[0]
-            raise TooManyAttempts(f"too many sign-in attempts for this {what}; try again in {retry_after} s",
-                                  retry_after)
+            raise TooManyAttempts(key=f"sign-in.too-many-for-{what}", retry_after=retry_after)
 
 
 def window_start(now: datetime, window_seconds: int) -> datetime:

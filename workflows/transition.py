@@ -78,7 +78,8 @@ def authorise(order: Order, action: Action, actor: Principal) -> Transition:
     try:
         return plan(OrderState(order.state), action, actor.role)
     except InvalidTransition as refused:
-        raise InvalidTransition(refused.action, refused.state, actions_open_to(order, actor)) from None
+        raise InvalidTransition(refused.action, refused.state, actions_open_to(order, actor),
+                                action_labels=ACTION_LABELS) from None
 
 
 def actions_open_to(order: Order, actor: Principal) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -12,19 +13,17 @@ from domain.deadlines import overdue_seconds
 from domain.states import OrderState
 from domain.transitions import ACTION_LABELS, Action
 from domain.roles import ROLE_LABELS, Role
-from storage.models import Category, Grid, Order, OrderEvent, Photo, Staff
+from storage.models import Branch, Category, Grid, Order, OrderEvent, Photo, Staff
+from workflows.photo_links import PhotoLinks, SignedUrl
 from workflows.principal import Principal
+from workflows.refs import Ref, names, optional_ref, ref
 from workflows.transition import actions_open_to
-
-
-class Ref(BaseModel):
-    id: int
-    name: str
 
 
 class PhotoView(BaseModel):
     id: str
-    url: str
+    url: str = Field(description="Signed: loads without an Authorization header until `url_expires_at`.")
+    url_expires_at: datetime
     purpose: str | None
     content_type: str
     size: int
@@ -43,7 +42,7 @@ class OrderView(BaseModel):
     urgency: str
     category: Ref
     grid: Ref
-    branch_id: int
+    branch: Ref
     description: str
     address: str | None
     latitude: float | None
@@ -89,39 +88,43 @@ class OrderDetail(OrderView):
     timeline: list[EventView]
 
 
-def photo_url(photo_id: str) -> str:
-    return f"/photos/{photo_id}"
-
-
 def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: datetime) -> list[OrderView]:
-    """Shape many orders with three lookups in all, not three per order."""
-    categories = _names(db, Category, {o.category_id for o in orders})
-    grids = _names(db, Grid, {o.grid_id for o in orders})
-    staff = _names(db, Staff, {o.assignee_id for o in orders if o.assignee_id})
-    return [_view(o, categories, grids, staff, viewer, now) for o in orders]
+    """Shape many orders with four lookups in all, not four per order."""
+    known = _Names(
+        categories=names(db, Category, (o.category_id for o in orders)),
+        grids=names(db, Grid, (o.grid_id for o in orders)),
+        branches=names(db, Branch, (o.branch_id for o in orders)),
+        staff=names(db, Staff, (o.assignee_id for o in orders)),
+    )
+    return [_view(o, known, viewer, now) for o in orders]
 
 
-def order_detail(db: Session, order: Order, viewer: Principal, now: datetime) -> OrderDetail:
+def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, links: PhotoLinks) -> OrderDetail:
+    """One order as `viewer` sees it, who may see it: its photos' signed URLs are for them."""
     view = order_views(db, [order], viewer, now)[0]
     photos = db.exec(select(Photo).where(Photo.order_id == order.id).order_by(col(Photo.created_at), col(Photo.id))).all()
     events = db.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))).all()
     return OrderDetail(
         **view.model_dump(),
-        photos=[
-            PhotoView(id=p.id, url=photo_url(p.id), purpose=p.purpose, content_type=p.content_type, size=p.size)
-            for p in photos
-        ],
+        photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
         timeline=[_event_view(e) for e in events],
     )
 
 
-def _names(db: Session, model, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return {row.id: row.name for row in db.exec(select(model.id, model.name).where(col(model.id).in_(sorted(ids))))}
+def _photo_view(photo: Photo, signed: SignedUrl) -> PhotoView:
+    return PhotoView(id=photo.id, url=signed.url, url_expires_at=signed.expires_at, purpose=photo.purpose,
+                     content_type=photo.content_type, size=photo.size)
 
 
-def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> OrderView:
+@dataclass(frozen=True)
+class _Names:
+    categories: dict[int, str]
+    grids: dict[int, str]
+    branches: dict[int, str]
+    staff: dict[int, str]
+
+
+def _view(order, known: _Names, viewer: Principal, now: datetime) -> OrderView:
     state = OrderState(order.state)
     late = overdue_seconds(order.stage_deadline, now)
     return OrderView(
@@ -129,9 +132,9 @@ def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> 
         state=state.value,
         state_label=state.label,
         urgency=order.urgency,
-        category=Ref(id=order.category_id, name=categories.get(order.category_id, "")),
-        grid=Ref(id=order.grid_id, name=grids.get(order.grid_id, "")),
-        branch_id=order.branch_id,
+        category=ref(order.category_id, known.categories),
+        grid=ref(order.grid_id, known.grids),
+        branch=ref(order.branch_id, known.branches),
         description=order.description,
         address=order.address,
         latitude=order.latitude,
@@ -140,7 +143,7 @@ def _view(order, categories, grids, staff, viewer: Principal, now: datetime) -> 
         contact_phone=order.contact_phone,
         channel=order.channel,
         placed_on_behalf=order.placed_by_staff_id is not None,
-        assignee=Ref(id=order.assignee_id, name=staff.get(order.assignee_id, "")) if order.assignee_id else None,
+        assignee=optional_ref(order.assignee_id, known.staff),
         reopen_count=order.reopen_count,
         completion_note=order.completion_note,
         rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)

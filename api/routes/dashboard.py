@@ -40,5 +40,5 @@ def dashboard_page() -> FileResponse:
 def dashboard_asset(name: str) -> FileResponse:
     media_type = ASSETS.get(name)
     if media_type is None:
-        raise NotFound(f"no dashboard asset {name}")
+        raise NotFound(key="dashboard.asset-not-found", name=name)
     return FileResponse(STATIC / name, media_type=media_type, headers=SECURITY_HEADERS)

@@ -58,7 +58,7 @@ def import_roster(
     """
     content = file.file.read(settings.max_request_bytes + 1)
     if len(content) > settings.max_request_bytes:
-        raise RuleViolation(f"a roster may be at most {settings.max_request_bytes} bytes")
+        raise RuleViolation(key="roster.too-large", max_bytes=settings.max_request_bytes)
     rows = roster_file.read_roster(content)
     plan = roster.check_roster(read_db, user, rows)
     if dry_run:

@@ -9,8 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.problems import problem, problem_responses
+from api.problems import language_of, problem, problem_responses
 from api.routing import api_router
+from domain.messages import Message
 from storage.migrate import current_revision, head_revision
 from workflows.deliveries import backlog
 from infra.metrics import REGISTRY
@@ -39,10 +40,11 @@ def readyz(request: Request):
         current, head = current_revision(engine), head_revision(engine)
     except SQLAlchemyError as exc:
         log.warning("not ready: %s", exc.__class__.__name__)
-        return problem(503, "the database cannot be reached", headers={"Retry-After": "5"})
+        return problem(503, Message("ready.no-database"), language=language_of(request),
+                       headers={"Retry-After": "5"})
     if current != head:
-        return problem(503, f"the schema is at {current}, the code needs {head}", headers={"Retry-After": "5"},
-                       schema_revision=current, code_revision=head)
+        return problem(503, Message("ready.schema-behind", current=current, head=head), language=language_of(request),
+                       headers={"Retry-After": "5"}, schema_revision=current, code_revision=head)
     return {"status": "ready", "schema_revision": current}
 
 

@@ -8,6 +8,7 @@ from fastapi import Header, Query, Response
 
 from api.deps import AppSettings, Db, Now, Paging, PathId, Person, QueryBool, QueryId
 from api.problems import problem_responses
+from api.routes.photos import Links
 from api.routing import api_router
 from domain.states import OrderState
 from workflows import moves, queries
@@ -34,7 +35,7 @@ IdempotencyKey = Annotated[
 
 @router.post("", status_code=201, responses=problem_responses(401, 403, body=True))
 def place(
-    draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, response: Response,
+    draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, links: Links, response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderDetail:
     """群众点单. Residents place for themselves; grid workers and members on a resident's behalf."""
@@ -44,7 +45,7 @@ def place(
     )
     if placed.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return order_detail(db, placed.order, user, now)
+    return order_detail(db, placed.order, user, now, links)
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
@@ -69,66 +70,68 @@ def todo(user: Person, db: Db, now: Now, page: Paging) -> OrderPage:
 
 
 @router.get("/{order_id}", responses=problem_responses(401, 403, 404, 422))
-def get_order(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
+def get_order(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """One order with its photos and timeline (Chinese labels included)."""
-    return queries.get_order(db, user, order_id, now)
+    return queries.get_order(db, user, order_id, now, links)
 
 
 @router.post("/{order_id}/claim", responses=MOVE_ERRORS)
-def claim(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
+def claim(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """网格领单: a grid worker of the order's grid claims it."""
-    return order_detail(db, moves.claim_order(db, user, order_id, now=now), user, now)
+    return order_detail(db, moves.claim_order(db, user, order_id, now=now), user, now, links)
 
 
 @router.post("/{order_id}/transfer", responses=MOVE_WITH_BODY_ERRORS)
-def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """Send an unclaimed order to the grid it really belongs to."""
-    return order_detail(db, moves.transfer_order(db, user, order_id, body, now=now), user, now)
+    return order_detail(db, moves.transfer_order(db, user, order_id, body, now=now), user, now, links)
 
 
 @router.post("/{order_id}/reject", responses=MOVE_WITH_BODY_ERRORS)
-def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
+def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """不予受理: refuse with a reason (duplicate, out of scope, not actionable)."""
-    return order_detail(db, moves.reject_order(db, user, order_id, body, now=now), user, now)
+    return order_detail(db, moves.reject_order(db, user, order_id, body, now=now), user, now, links)
 
 
 @router.post("/{order_id}/cancel", responses=MOVE_WITH_BODY_ERRORS)
-def cancel(order_id: PathId, user: Person, db: Db, now: Now, body: OptionalReason | None = None) -> OrderDetail:
+def cancel(
+    order_id: PathId, user: Person, db: Db, now: Now, links: Links, body: OptionalReason | None = None,
+) -> OrderDetail:
     """撤单: the resident withdraws an order not yet dispatched."""
     order = moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now)
-    return order_detail(db, order, user, now)
+    return order_detail(db, order, user, now, links)
 
 
 @router.post("/{order_id}/dispatch", responses=MOVE_WITH_BODY_ERRORS)
-def dispatch(order_id: PathId, body: DispatchRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def dispatch(order_id: PathId, body: DispatchRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """支部派单: the branch secretary assigns a member of the branch."""
-    return order_detail(db, moves.dispatch_order(db, user, order_id, body, now=now), user, now)
+    return order_detail(db, moves.dispatch_order(db, user, order_id, body, now=now), user, now, links)
 
 
 @router.post("/{order_id}/accept", responses=MOVE_ERRORS)
-def accept(order_id: PathId, user: Person, db: Db, now: Now) -> OrderDetail:
+def accept(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """党员接单: the assigned member takes it on."""
-    return order_detail(db, moves.accept_order(db, user, order_id, now=now), user, now)
+    return order_detail(db, moves.accept_order(db, user, order_id, now=now), user, now, links)
 
 
 @router.post("/{order_id}/decline", responses=MOVE_WITH_BODY_ERRORS)
-def decline(order_id: PathId, body: Reason, user: Person, db: Db, now: Now) -> OrderDetail:
+def decline(order_id: PathId, body: Reason, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """The assigned member hands it back to the secretary, with a reason."""
-    return order_detail(db, moves.decline_order(db, user, order_id, body, now=now), user, now)
+    return order_detail(db, moves.decline_order(db, user, order_id, body, now=now), user, now, links)
 
 
 @router.post("/{order_id}/complete", responses=MOVE_WITH_BODY_ERRORS)
 def complete(
-    order_id: PathId, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings
+    order_id: PathId, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings, links: Links,
 ) -> OrderDetail:
     """党员晒单: a note and at least one evidence photo (upload them to /photos first)."""
     order = moves.complete_order(
         db, user, order_id, body, photos_per_order=settings.photos_per_order, now=now
     )
-    return order_detail(db, order, user, now)
+    return order_detail(db, order, user, now, links)
 
 
 @router.post("/{order_id}/rate", responses=MOVE_WITH_BODY_ERRORS)
-def rate(order_id: PathId, body: RatingRequest, user: Person, db: Db, now: Now) -> OrderDetail:
+def rate(order_id: PathId, body: RatingRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """群众评单: 1-2 stars send it back round (at most twice); a grid worker records a callback."""
-    return order_detail(db, moves.rate_order(db, user, order_id, body, now=now), user, now)
+    return order_detail(db, moves.rate_order(db, user, order_id, body, now=now), user, now, links)

@@ -232,7 +232,7 @@
     $("grids").replaceChildren(...items.map((g, i) => {
       const rates = g.rates || {};
       return rankedRow(i, [
-        el("td", g.grid_name), el("td", count(g.submitted), "num"),
+        el("td", g.grid.name), el("td", count(g.submitted), "num"),
         rateBar(rates.response), rateBar(rates.resolution), rateBar(rates.satisfaction),
       ]);
     }));
@@ -242,7 +242,7 @@
     const items = data.items || [];
     if (!items.length) return emptyRow($("leaderboard"), 6, "暂无积分");
     $("leaderboard").replaceChildren(...items.map((m, i) => rankedRow(i, [
-      el("td", m.name), el("td", count(m.points), "num"), el("td", count(m.completed), "num"),
+      el("td", m.member.name), el("td", count(m.points), "num"), el("td", count(m.completed), "num"),
       el("td", count(m.five_star), "num"), el("td", count(m.overdue), "num"),
     ])));
   }
@@ -253,7 +253,7 @@
     $("overdue").replaceChildren(...items.map((o) => {
       const row = el("tr");
       row.append(
-        el("td", "#" + o.order_id), el("td", o.category), el("td", o.grid_name),
+        el("td", "#" + o.order_id), el("td", o.category.name), el("td", o.grid.name),
         el("td", o.state_label || STAGE_LABELS[o.stage] || o.stage), el("td", duration(o.overdue_seconds), "num late")
       );
       return row;
