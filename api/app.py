@@ -44,6 +44,7 @@ class Problem(BaseModel):
     allowed_actions: list[str] | None = Field(
         None, description="409 on an order: what the caller may do to it now, as in the order's view.")
     request_id: str | None = Field(None, description="On a 500: the X-Request-ID of the answer, to quote")
+    accepted: list[str] | None = Field(None, description="On a 415: the media types the operation takes")
 
 
 def create_app(
