@@ -82,7 +82,9 @@ def create_app(
             if owns_database:
                 app.state.db.dispose()
 
-    app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # One spelling of each path: `/orders/` is a 404, not a redirect that turns a client's POST into a GET.
+    app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  redirect_slashes=False)
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)

@@ -1,8 +1,12 @@
-"""The router every route module uses: bodies checked before they are parsed, and a request's
-session back in the pool as the endpoint returns.
+"""The router every route module uses: bodies checked before they are parsed, HEAD answered as GET,
+and a request's session back in the pool as the endpoint returns.
 
 A body must be of the media type its operation documents, and JSON must be UTF-8
 (api/bodies.py): checked here, once for every route, before FastAPI reads the body.
+
+A HEAD on a GET route is answered by the GET, without its body: the same status and
+headers, Content-Length and ETag included. HEAD is not a separate operation in the
+OpenAPI document.
 
 Sessions: FastAPI leaves a `yield` dependency only after the response has been validated (in the
 thread pool, for a plain `def` endpoint) and sent. A session held that long keeps its
@@ -23,6 +27,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.routing import Match
+from starlette.types import Message, Receive, Scope, Send
 
 from api.bodies import check_body
 
@@ -43,6 +49,17 @@ def _closing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _without_body(send: Send) -> Send:
+    async def send_head(message: Message) -> None:
+        if message["type"] in ("http.response.body", "http.response.pathsend"):
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return send_head
+
+
 class ServiceRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _closing_sessions(endpoint), **kwargs)
@@ -59,7 +76,23 @@ class ServiceRoute(APIRoute):
 
         return checked
 
+    def _answers_head(self, scope: Scope) -> bool:
+        return scope.get("method") == "HEAD" and "GET" in self.methods
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is Match.PARTIAL and self._answers_head(scope):
+            return Match.FULL, child_scope
+        return match, child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._answers_head(scope):
+            # A copy: the access log and the metrics, outside, still see the HEAD.
+            await super().handle({**scope, "method": "GET"}, receive, _without_body(send))
+        else:
+            await super().handle(scope, receive, send)
+
 
 def api_router(**kwargs: Any) -> APIRouter:
-    """An `APIRouter` whose routes check bodies and release their sessions when the endpoint returns."""
+    """An `APIRouter` whose routes check bodies, answer HEAD and release their sessions when the endpoint returns."""
     return APIRouter(route_class=ServiceRoute, **kwargs)
