@@ -18,6 +18,7 @@ from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
 from wudan import __version__
 from wudan.clock import Clock, utc_now
+from wudan.metrics import worker_stopping
 from wudan.settings import Settings, get_settings
 from wudan.wechat import WeChatClient
 from wudan.worker import Worker
@@ -81,6 +82,7 @@ def create_app(
             app.state.wechat.close()
             if owns_database:
                 app.state.db.dispose()
+            worker_stopping()
 
     # One spelling of each path: `/orders/` is a 404, not a redirect that turns a client's POST into a GET.
     app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan,
