@@ -38,7 +38,7 @@ def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
     if engine is None:
         from storage.engine import NO_TIMEOUTS, create_db_engine
-        from wudan.settings import get_settings
+        from infra.settings import get_settings
 
         engine = create_db_engine(get_settings().database_url, timeouts=NO_TIMEOUTS)
     with engine.connect() as connection:
@@ -49,7 +49,7 @@ def run_migrations_online() -> None:
 
 
 def run_migrations_offline() -> None:
-    from wudan.settings import get_settings
+    from infra.settings import get_settings
 
     context.configure(
         url=get_settings().database_url,

@@ -16,12 +16,12 @@ from api.routes import (
 )
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
-from wudan import __version__
-from wudan.clock import Clock, utc_now
-from wudan.metrics import worker_stopping
-from wudan.settings import Settings, get_settings
-from wudan.wechat import WeChatClient
-from wudan.worker import Worker
+from infra import __version__
+from infra.clock import Clock, utc_now
+from infra.metrics import worker_stopping
+from infra.settings import Settings, get_settings
+from infra.wechat import WeChatClient
+from jobs.worker import Worker
 
 log = logging.getLogger("wudan")
 
@@ -61,7 +61,7 @@ def create_app(
         if settings.migrate_on_start:
             upgrade(app.state.db.engine)
         if settings.demo:
-            from wudan.demo import seed_demo_town
+            from workflows.demo import seed_demo_town
 
             seed_demo_town(app.state.db, now=clock(), photo_dir=settings.photo_dir)
         app.state.wechat = WeChatClient(

@@ -21,8 +21,8 @@ from workflows.identity import dashboard_principal, principal_for
 from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Principal
-from wudan.settings import Settings
-from wudan.tokens import TokenError, read_token
+from infra.settings import Settings
+from infra.tokens import TokenError, read_token
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

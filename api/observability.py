@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wudan.logs import request_id
-from wudan.metrics import REQUEST_SECONDS, REQUESTS
+from infra.logs import request_id
+from infra.metrics import REQUEST_SECONDS, REQUESTS
 
 log = logging.getLogger("wudan.access")
 errors = logging.getLogger("wudan.api")

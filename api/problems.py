@@ -22,8 +22,8 @@ from workflows.errors import (
 )
 from workflows.photos import ImageTooLarge, UnsupportedImage
 from workflows.throttle import TooManyAttempts
-from wudan.logs import request_id
-from wudan.metrics import DB_CONFLICTS, DB_TIMEOUTS
+from infra.logs import request_id
+from infra.metrics import DB_CONFLICTS, DB_TIMEOUTS
 
 log = logging.getLogger("wudan.api")
 

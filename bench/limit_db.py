@@ -49,7 +49,7 @@ def prepare(url: str, photo_dir: Path, clients: int, tag: str = "limit") -> Setu
     from storage.models import Category, Grid, GridWorkerGrid, Staff, Town
     from workflows.identity import ProfileUpdate, sign_in_for_development, update_profile
     from workflows.principal import Principal
-    from wudan.clock import utc_now
+    from infra.clock import utc_now
 
     database = Database(create_db_engine(url))
     try:
@@ -86,9 +86,9 @@ def _thread(database, setup: Setup, index: int, full: bool, window: tuple[float,
     from workflows.photos import store_photo
     from workflows.placing import place_order
     from workflows.views import order_detail
-    from wudan.clock import utc_now
-    from wudan.images import solid_png
-    from wudan.tokens import TokenClaims
+    from infra.clock import utc_now
+    from infra.images import solid_png
+    from infra.tokens import TokenClaims
 
     part = setup.parts[index]
     claims = {

@@ -53,7 +53,7 @@ def sign_in_cast(base: str, clients: int, tag: str = "bench") -> tuple[list[Part
 
 def loop_unit(client, i: int, part: Part, tokens: dict, categories: list[int]):
     """One whole loop of client i, each request timed as its step."""
-    from wudan.images import solid_png
+    from infra.images import solid_png
 
     auth = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
     resident = auth(tokens["resident", i])

@@ -190,7 +190,7 @@ def sign_in(base: str, residents: int, dashboards: int) -> dict:
 async def run_peak(base: str, cast: dict, args) -> Tally:
     import httpx
 
-    from wudan.images import solid_png
+    from infra.images import solid_png
 
     t0 = time.perf_counter()
     tally = Tally(t0 + args.warmup, t0 + args.warmup + args.seconds)

@@ -22,7 +22,7 @@ from notifications.base import Channel, Notice, Outcome, Status
 from storage.engine import Database
 from storage.models import Delivery, OutboxMessage
 from storage.upsert import insert_once
-from wudan.metrics import DELIVERIES
+from infra.metrics import DELIVERIES
 
 log = logging.getLogger("wudan.notifications")
 

@@ -11,8 +11,8 @@ from notifications.webhook import WebhookChannel
 from notifications.wechat_subscribe import WeChatSubscribeChannel
 from notifications.wecom import WeComRobotChannel
 from storage.engine import Database
-from wudan.settings import Settings
-from wudan.wechat import WeChatClient
+from infra.settings import Settings
+from infra.wechat import WeChatClient
 
 
 def build_channels(settings: Settings, database: Database, clock: Callable[[], datetime],

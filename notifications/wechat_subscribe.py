@@ -11,7 +11,7 @@ from domain.notices import Audience
 from notifications import recipients, texts
 from notifications.base import Notice, Outcome
 from storage.engine import Database
-from wudan.wechat import WeChatClient, WeChatError, WeChatUnreachable
+from infra.wechat import WeChatClient, WeChatError, WeChatUnreachable
 
 # Length limits of template values, by the key's type prefix (thing1 → thing).
 VALUE_LIMITS = {

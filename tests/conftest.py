@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.databases import TestDatabase, backend_params, postgres_reachable
 from tests.world import World, build_world
-from wudan.settings import Settings
+from infra.settings import Settings
 
 
 class MovableClock:

@@ -29,7 +29,7 @@ from domain.states import OrderState
 from domain.stats import STAGE_DONE_BY
 from domain.transitions import Action
 from storage.models import Category, Order, OrderEvent, Photo
-from wudan.images import solid_png
+from infra.images import solid_png
 
 # A step: what each of the two threads sends. A body may be a callable (built per send).
 Send = tuple[str, str, object]  # (who, action, body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wudan.images import solid_png
+from infra.images import solid_png
 
 
 def place(client, world, who: str = "res1", expect: int = 201, headers: dict | None = None, **body) -> dict:

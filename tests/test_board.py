@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from tests.helpers import act, place, to_state, upload
-from wudan.images import solid_png
+from infra.images import solid_png
 
 BOARD_KEYS = {
     "id", "category", "grid", "branch_id", "state", "state_label", "completed_at",

@@ -17,7 +17,7 @@ from api.app import create_app
 from storage.engine import Database, Timeouts, create_db_engine
 from storage.models import Order, OrderEvent
 from tests.helpers import place
-from wudan.metrics import REGISTRY
+from infra.metrics import REGISTRY
 
 
 @pytest.fixture

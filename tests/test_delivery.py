@@ -40,7 +40,7 @@ from storage.models import (
 from tests.helpers import act, place
 from tests.notify_standins import WebhookReceiver, WeComRobotStandIn
 from tests.wechat_standin import WeChatStandIn
-from wudan.wechat import WeChatClient
+from infra.wechat import WeChatClient
 
 TIMEOUT = 0.5
 SLOW = 1.5  # how long a "slow" stand-in answer takes: past TIMEOUT

@@ -8,7 +8,7 @@ import sys
 from sqlmodel import func, select
 
 from storage.models import Branch, Category, Grid, Order, Resident, Staff
-from wudan.demo import seed_demo_town
+from workflows.demo import seed_demo_town
 
 
 def test_demo_town_has_every_state(database, tmp_path, clock):

@@ -136,7 +136,7 @@ def test_deadline_sort_puts_finished_orders_last(client, world):
 def test_demo_is_refused_outside_development():
     from pydantic import ValidationError
 
-    from wudan.settings import Settings
+    from infra.settings import Settings
 
     with pytest.raises(ValidationError, match="DEMO"):
         Settings(_env_file=None, environment="production", secret_key="s" * 40, demo=True)

@@ -42,10 +42,10 @@ from api.app import create_app
 from tests.helpers import act, place, to_state, upload
 from tests.wechat_standin import WeChatStandIn
 from tests.world import World
-from wudan.images import solid_png
-from wudan.settings import Settings
+from infra.images import solid_png
+from infra.settings import Settings
 from workflows.inputs import MAX_ID
-from wudan.worker import Worker
+from jobs.worker import Worker
 
 APPID, SECRET = "wx-test-app", "wx-test-secret"  # as in tests/conftest.py
 ROLES = ("anonymous", "res1", "workerA1", "secA", "memberA1", "admin", "dashboard")

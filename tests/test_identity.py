@@ -20,8 +20,8 @@ from api.app import create_app
 from storage.models import Order, Resident
 from tests.wechat_standin import WeChatStandIn
 from tests.world import PASSWORD
-from wudan.settings import DEFAULT_SECRET, Settings
-from wudan.tokens import TokenClaims, issue_token
+from infra.settings import DEFAULT_SECRET, Settings
+from infra.tokens import TokenClaims, issue_token
 
 PROBLEM_JSON = "application/problem+json"
 TIMEOUT = 0.5

@@ -45,7 +45,7 @@ def test_metrics(client, world):
 
 
 def test_request_id_in_the_answer_and_every_log_line(client, world, caplog):
-    from wudan.logs import JsonFormatter
+    from infra.logs import JsonFormatter
 
     with caplog.at_level(logging.INFO):
         r = client.get("/orders", headers={**world.auth("res1"), "X-Request-ID": "abc-123"})

@@ -18,8 +18,8 @@ from storage.models import Order, Photo
 from tests.helpers import place, upload
 from tests.live_server import LiveServer
 from workflows.photos import photo_path, remove_orphan_photos
-from wudan.metrics import REGISTRY
-from wudan.worker import Worker
+from infra.metrics import REGISTRY
+from jobs.worker import Worker
 
 
 def cleanup(database, settings, clock, **kw):

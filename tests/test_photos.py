@@ -16,7 +16,7 @@ from api.app import create_app
 from storage.models import Photo
 from tests.helpers import act, place, to_state, upload
 from tests.live_server import LiveServer
-from wudan.images import solid_png
+from infra.images import solid_png
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 24
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from storage.models import GridWorkerGrid, Order, OrderEvent, Photo, Staff
 from tests.live_server import LiveServer
 from tests.world import _password_hash, _token
-from wudan.images import solid_png
+from infra.images import solid_png
 
 CLAIMERS = 32
 

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from storage.models import OutboxMessage
-from wudan.images import solid_png
+from infra.images import solid_png
 
 PROBLEM = "application/problem+json"
 

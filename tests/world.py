@@ -12,8 +12,8 @@ from functools import lru_cache
 
 from storage.engine import Database
 from storage.models import Branch, Category, Grid, GridWorkerGrid, Resident, Staff, Town
-from wudan.passwords import hash_password
-from wudan.tokens import TokenClaims, issue_token
+from infra.passwords import hash_password
+from infra.tokens import TokenClaims, issue_token
 
 PASSWORD = "correct horse battery"
 

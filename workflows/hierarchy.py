@@ -17,7 +17,7 @@ from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import Branch, Category, Grid, GridWorkerGrid, Order, Resident, Staff, Town
-from wudan.passwords import hash_password
+from infra.passwords import hash_password
 from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
     StaffCreate, StaffUpdate, StaffView, TownUpdate,

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 from domain.errors import DomainError, NotFound, RuleViolation
 from domain.roles import Role
 from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
-from wudan.passwords import verify_password
-from wudan.tokens import TokenClaims
-from wudan.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
+from infra.passwords import verify_password
+from infra.tokens import TokenClaims
+from infra.wechat import BUSY, RATE_LIMITED, WeChatClient, WeChatError, WeChatUnreachable
 from workflows.errors import SignInFailed, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable
 from workflows.inputs import Id, Phone, Strict, Text
 from workflows.principal import Principal

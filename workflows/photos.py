@@ -27,7 +27,7 @@ from storage.models import Order, Photo
 from workflows.principal import Principal
 from workflows.scope import visible_orders
 from workflows.throttle import TooManyAttempts, count_hit, window_start
-from wudan.metrics import PHOTOS_REMOVED
+from infra.metrics import PHOTOS_REMOVED
 
 log = logging.getLogger("wudan.photos")
 

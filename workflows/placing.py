@@ -33,7 +33,7 @@ from workflows.scope import grids_actor_may_place_for
 from workflows.throttle import TooManyAttempts, count_hit, window_start
 from workflows.transition import stage_stamps, write_outbox
 from workflows.unit import retrying
-from wudan.metrics import count_committed_moves
+from infra.metrics import count_committed_moves
 
 
 class IdempotencyKeyReused(RuleViolation):

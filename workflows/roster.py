@@ -31,7 +31,7 @@ from workflows.roster_file import (
 )
 from workflows.hierarchy_inputs import BranchCreate, GridCreate, StaffCreate
 from workflows.unit import use_case
-from wudan.passwords import hash_password
+from infra.passwords import hash_password
 
 # 2. Checking the rows
 

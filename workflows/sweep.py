@@ -55,7 +55,7 @@ from workflows.principal import Principal
 from workflows.sweep_rows import ALERT_KEY, SET_NEXT_ALERT, bulk_writer
 from workflows.transition import category_limits, move, notice_values, write_notice
 from workflows.unit import use_case
-from wudan.metrics import SWEEP_ALERTS, SWEEP_SECONDS
+from infra.metrics import SWEEP_ALERTS, SWEEP_SECONDS
 
 log = logging.getLogger("wudan.sweep")
 

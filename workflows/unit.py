@@ -14,7 +14,7 @@ from sqlmodel import Session
 from domain.errors import StaleOrder
 from storage.errors import conflict_kind
 from workflows.errors import TransactionConflict
-from wudan.metrics import DB_CONFLICTS, DB_RETRIES, count_committed_moves
+from infra.metrics import DB_CONFLICTS, DB_RETRIES, count_committed_moves
 
 log = logging.getLogger("wudan.unit")
 

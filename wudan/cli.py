@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 def _database():
     from storage.engine import Database, create_db_engine
     from storage.migrate import upgrade
-    from wudan.settings import get_settings
+    from infra.settings import get_settings
 
     settings = get_settings()
     engine = create_db_engine(settings.database_url, timeouts=settings.db_timeouts)
@@ -74,9 +74,9 @@ def _migrate(args) -> int:
 
 
 def _seed_demo(args) -> int:
-    from wudan.clock import utc_now
-    from wudan.demo import seed_demo_town
-    from wudan.settings import get_settings
+    from infra.clock import utc_now
+    from workflows.demo import seed_demo_town
+    from infra.settings import get_settings
 
     database = _database()
     print("seeding the demo town …", file=sys.stderr)
@@ -136,12 +136,12 @@ def _fresh_metrics_dir() -> str:
 
 
 def _worker(args) -> int:
-    from wudan.clock import utc_now
-    from wudan.settings import get_settings
-    from wudan.wechat import WeChatClient
-    from wudan.worker import Worker
+    from infra.clock import utc_now
+    from infra.settings import get_settings
+    from infra.wechat import WeChatClient
+    from jobs.worker import Worker
 
-    from wudan.logs import configure_logging
+    from infra.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -169,8 +169,8 @@ def _create_town(args) -> int:
 
     from storage.models import Staff, Town
     from workflows.hierarchy_inputs import StaffCreate, TownUpdate
-    from wudan.clock import utc_now
-    from wudan.passwords import hash_password
+    from infra.clock import utc_now
+    from infra.passwords import hash_password
 
     password = os.environ.get("WUDAN_ADMIN_PASSWORD") or getpass.getpass("admin password: ")
     errors = []

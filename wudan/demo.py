@@ -23,8 +23,8 @@ from workflows.inputs import (
 from workflows.photos import store_photo
 from workflows.placing import place_order
 from workflows.principal import Principal
-from wudan.images import solid_png
-from wudan.passwords import hash_password
+from infra.images import solid_png
+from infra.passwords import hash_password
 
 TOWN_NAME = "青山镇"
 DEMO_PASSWORD = "wudan-demo-2026"

@@ -22,9 +22,9 @@ from storage.engine import Database
 from workflows.photos import remove_orphan_photos
 from workflows.sweep import sweep
 from workflows.throttle import forget_old_windows
-from wudan.clock import Clock
-from wudan.settings import Settings
-from wudan.wechat import WeChatClient
+from infra.clock import Clock
+from infra.settings import Settings
+from infra.wechat import WeChatClient
 
 log = logging.getLogger("wudan.worker")
 

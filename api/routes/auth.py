@@ -15,7 +15,7 @@ from domain.roles import Role
 from workflows import identity, throttle
 from workflows import refresh as refresh_tokens
 from workflows.inputs import Phone, Strict
-from wudan.tokens import TokenClaims, issue_token
+from infra.tokens import TokenClaims, issue_token
 
 router = api_router(prefix="/auth", tags=["auth"])
 

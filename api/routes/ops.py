@@ -13,7 +13,7 @@ from api.problems import problem, problem_responses
 from api.routing import api_router
 from storage.migrate import current_revision, head_revision
 from workflows.deliveries import backlog
-from wudan.metrics import REGISTRY, exposition
+from infra.metrics import REGISTRY, exposition
 
 log = logging.getLogger("wudan.ops")
 router = api_router(tags=["ops"])
