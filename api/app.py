@@ -18,6 +18,7 @@ from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
 from infra import __version__
 from infra.clock import Clock, utc_now
+from infra.metrics import worker_stopping
 from infra.settings import Settings, get_settings
 from infra.wechat import WeChatClient
 from jobs.worker import Worker
@@ -50,6 +51,7 @@ class Problem(BaseModel):
     allowed_actions: list[str] | None = Field(
         None, description="409 on an order: what the caller may do to it now, as in the order's view.")
     request_id: str | None = Field(None, description="On a 500: the X-Request-ID of the answer, to quote")
+    accepted: list[str] | None = Field(None, description="On a 415: the media types the operation takes")
 
 
 def create_app(
@@ -86,8 +88,11 @@ def create_app(
             app.state.wechat.close()
             if owns_database:
                 app.state.db.dispose()
+            worker_stopping()
 
-    app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # One spelling of each path: `/orders/` is a 404, not a redirect that turns a client's POST into a GET.
+    app = FastAPI(title="wudan 五单", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  redirect_slashes=False)
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.bodies import MalformedBody, UnsupportedMediaType
 from api.languages import CONTENT_LANGUAGE, preferred_language
 from domain.errors import (
     Conflict, DomainError, InvalidTransition, NotFound, NotPermitted, RuleViolation, StaleOrder,
@@ -55,6 +56,8 @@ STATUS_OF: dict[type[DomainError], int] = {
     UpstreamRefused: 502,
     TransactionConflict: 503,
     WeChatNotConfigured: 503,
+    MalformedBody: 400,
+    UnsupportedMediaType: 415,
 }
 
 
@@ -225,10 +228,12 @@ PROBLEM_RESPONSE = {"content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/
 
 
 # What reading a request body can end in, before the endpoint runs: a body that cannot be
-# parsed (400), one over MAX_REQUEST_BYTES (413, api/limits.py), one that does not fit (422).
+# parsed (400), one over MAX_REQUEST_BYTES (413, api/limits.py), one of another media type
+# than the operation's (415, api/bodies.py), one that does not fit (422).
 BODY_PROBLEMS = {
     400: "Malformed body: not UTF-8, not JSON, or a broken form",
     413: "Content too large",
+    415: "Unsupported media type: a body not of the type documented here",
     422: HTTPStatus(422).phrase,
 }
 

@@ -222,9 +222,12 @@ class Server:
         self.factory, self.workers, self.health = factory, workers, health
         self.env = {**os.environ, "PYTHONPATH": f"{REPO}:{BENCH}", "SCHEDULER_ENABLED": "false",
                     # The bench signs in ~100 people from 127.0.0.1 before the clock starts, and
-                    # a member uploads far more photos an hour than a person does.
+                    # a member uploads far more photos an hour than a person does; residents place
+                    # far more orders an hour, all from that one address.
                     "SIGNIN_PER_ADDRESS": "100000", "SIGNIN_PER_PHONE": "100000",
-                    "PHOTO_UPLOADS_PER_HOUR": "1000000", **(env or {})}
+                    "PHOTO_UPLOADS_PER_HOUR": "1000000", "ORDERS_PER_HOUR_PER_RESIDENT": "1000000",
+                    "ORDERS_PER_HOUR_PER_STAFF": "1000000", "ORDERS_PER_HOUR_PER_ADDRESS": "1000000",
+                    **(env or {})}
         self.cwd = cwd or REPO
         self.access_log = access_log
         self.port = free_port()

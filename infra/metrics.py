@@ -1,14 +1,22 @@
-"""Prometheus metrics of the process (scraped at /metrics).
+"""Prometheus metrics (scraped at /metrics): of the process, or summed over a server's worker processes.
 
-With `uvicorn --workers N` each worker process counts on its own; scrape each replica
-(or run one worker per container), as Prometheus expects of multi-process servers.
+`wudan serve --workers N` (wudan/cli.py) gives its workers a fresh directory in
+PROMETHEUS_MULTIPROC_DIR. prometheus_client, reading that variable when first imported,
+then keeps every process's values in files there, and a scrape answered by any worker
+sums them all (its multiprocess mode): counts of workers that have stopped included, as
+counters must never go down. Without the variable (one process: `wudan serve`, the tests)
+values live in memory, as they always did.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 REGISTRY = CollectorRegistry()
+# Read once, as prometheus_client reads it, so that both agree on where values are kept.
+MULTIPROCESS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 REQUESTS = Counter(
     "wudan_http_requests", "HTTP requests by route template, method and status", ("route", "method", "status"),
@@ -47,3 +55,21 @@ DB_TIMEOUTS = Counter(
 def count_committed_moves(actions: list[str]) -> None:
     for action in actions:
         TRANSITIONS.labels(action).inc()
+
+
+def exposition() -> bytes:
+    """What /metrics answers: this process's metrics, or those of every worker process summed."""
+    if MULTIPROCESS_DIR is None:
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=MULTIPROCESS_DIR)
+    return generate_latest(registry)
+
+
+def worker_stopping() -> None:
+    """A worker process on its way out: its files of live gauges go (prometheus_client's mark_process_dead).
+
+    The files of its counters and histograms stay: their counts are part of the sums.
+    """
+    if MULTIPROCESS_DIR is not None:
+        multiprocess.mark_process_dead(os.getpid(), MULTIPROCESS_DIR)

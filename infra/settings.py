@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     signin_window_seconds: int = Field(300, ge=10, description="Window of the sign-in attempt limits.")
     signin_per_phone: int = Field(10, ge=1, description="Staff sign-in attempts per phone per window.")
     signin_per_address: int = Field(60, ge=1, description="Sign-in attempts per client address per window.")
+    orders_per_hour_per_resident: int = Field(30, ge=1, description="Orders one resident may place per clock hour.")
+    orders_per_hour_per_staff: int = Field(
+        120, ge=1, description="Orders one staff member may place on residents' behalf per clock hour.")
+    orders_per_hour_per_address: int = Field(
+        300, ge=1, description="Orders placed from one client address per clock hour.")
     secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
     access_token_minutes: int = Field(60, ge=1, description="Lifetime of an access token.")
     refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token (each use renews it).")

@@ -34,8 +34,10 @@ def real_now() -> datetime:
 
 @pytest.fixture
 def busy_settings(settings):
-    # One member uploads evidence for every completion of the run.
-    return settings.model_copy(update={"photo_uploads_per_hour": 100_000, "photo_unattached_max": 100_000})
+    # One member uploads evidence for every completion of the run; one resident places every order.
+    return settings.model_copy(update={"photo_uploads_per_hour": 100_000, "photo_unattached_max": 100_000,
+                                       "orders_per_hour_per_resident": 100_000, "orders_per_hour_per_staff": 100_000,
+                                       "orders_per_hour_per_address": 100_000})
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def store_photo(
         raise ImageTooLarge(key="photo.too-large", max_bytes=max_bytes)
     content_type = sniff_image_type(content[:16])
     if content_type is None:
-        raise UnsupportedImage()
+        raise UnsupportedImage(key="photo.unsupported-type")
     photo = Photo(
         id=secrets.token_urlsafe(24),
         uploader_role=actor.role.value,

@@ -1,11 +1,21 @@
-"""群众点单: place an order, by the resident or by staff on the resident's behalf."""
+"""群众点单: place an order, by the resident or by staff on the resident's behalf.
+
+Placements are limited per hour: per person placing them, and per client address. The
+counters are rows of `rate_limit_hits`, as for sign-ins and uploads, written in the
+placement's own transaction. A placement refused, failed or replayed (an Idempotency-Key
+seen before) therefore counts for nothing, and every replica reads the same counts. On
+PostgreSQL the upsert of a counter holds its row until the placement commits, so
+simultaneous placements under one key are counted one after another and exactly the
+limit of them go through; SQLite has one writer at a time anyway.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -19,6 +29,7 @@ from storage.models import Category, Grid, Order, OrderEvent, Resident
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
+from workflows.throttle import TooManyAttempts, count_hit, window_start
 from workflows.transition import stage_stamps, write_outbox
 from workflows.unit import retrying
 from infra.metrics import count_committed_moves
@@ -26,6 +37,25 @@ from infra.metrics import count_committed_moves
 
 class IdempotencyKeyReused(RuleViolation):
     code = "idempotency-key-reused"
+
+
+class TooManyOrders(TooManyAttempts):
+    """429 with Retry-After, like a throttled sign-in."""
+
+    code = "too-many-orders"
+
+
+PLACEMENT_WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class PlacementLimits:
+    """Orders a clock hour: placed by one resident, by one staff member on residents' behalf, from one address."""
+
+    per_resident: int
+    per_staff: int
+    per_address: int
+    address: str
 
 
 @dataclass(frozen=True)
@@ -42,8 +72,12 @@ def place_order(
     idempotency_key: str | None,
     photos_per_order: int,
     now: datetime,
+    limits: PlacementLimits | None = None,
 ) -> Placed:
-    """Place the order; the same key from the same person returns the first order."""
+    """Place the order; the same key from the same person returns the first order.
+
+    Without `limits` (the demo seed, benchmarks) nothing is counted.
+    """
     # Stored as a digest: a fixed width whatever the client sends.
     scoped_key = (
         hashlib.sha256(f"{actor.kind}:{actor.id}:{idempotency_key}".encode()).hexdigest()
@@ -59,6 +93,8 @@ def place_order(
             if replay:
                 return replay
         try:
+            if limits is not None:
+                _count_placement(db, actor, limits, now)
             order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
             db.commit()
         except IntegrityError:
@@ -72,6 +108,21 @@ def place_order(
         return Placed(order, replayed=False)
 
     return retrying(db, attempt)
+
+
+def _count_placement(db: Session, actor: Principal, limits: PlacementLimits, now: datetime) -> None:
+    """Count the placement under its placer and its address; refuse it over either limit (the counts roll back)."""
+    start = window_start(now, PLACEMENT_WINDOW_SECONDS)
+    per_person = limits.per_staff if actor.is_staff else limits.per_resident
+    limit_of = {f"orders:{actor.kind}:{actor.id}": (per_person, "person"),
+                f"orders:address:{limits.address}": (limits.per_address, "address")}
+    # Keys in one order for every placement, so two of them never wait on each other's rows crosswise.
+    counts = {key: count_hit(db, key, start) for key in sorted(limit_of)}
+    for key, (limit, what) in limit_of.items():
+        if counts[key] > limit:
+            end = start + timedelta(seconds=PLACEMENT_WINDOW_SECONDS)
+            retry_after = max(1, math.ceil((end - now).total_seconds()))
+            raise TooManyOrders(retry_after=retry_after, key="orders.too-many", limit=limit, what=what)
 
 
 def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:

@@ -93,18 +93,46 @@ def _print_accounts(accounts) -> None:
 
 
 def _serve(args) -> int:
+    import shutil
+
     import uvicorn
 
-    if args.demo:
-        _seed_demo(args)
-    else:
-        _migrate(args)  # once, before any worker process starts
-    print(f"wudan on http://{args.host}:{args.port}  (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(
-        "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
-        log_config=None,  # api.main sets up the JSON logs, in every worker process
-    )
+    # Several workers keep their metrics in files, for /metrics to sum (wudan/metrics.py). Made
+    # first, before anything here imports prometheus_client, which reads the variable once.
+    multiprocess = args.workers > 1 or bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    metrics_dir = _fresh_metrics_dir() if multiprocess else None
+    try:
+        if args.demo:
+            _seed_demo(args)
+        else:
+            _migrate(args)  # once, before any worker process starts
+        print(f"wudan on http://{args.host}:{args.port}  (API docs at /docs)", file=sys.stderr)
+        uvicorn.run(
+            "api.main:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True,
+            log_config=None,  # api.main sets up the JSON logs, in every worker process
+        )
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _fresh_metrics_dir() -> str:
+    """A new, empty directory for this start's worker processes, inside PROMETHEUS_MULTIPROC_DIR if it is set.
+
+    Every process's file in the directory is summed: files left by an earlier start, or by
+    another server sharing the directory, would add their counts to this one's. The workers,
+    spawned after this, inherit the variable pointing at the new directory.
+    """
+    import tempfile
+    from pathlib import Path
+
+    parent = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+    if parent:
+        Path(parent).mkdir(parents=True, exist_ok=True)
+    directory = tempfile.mkdtemp(prefix="wudan-metrics-", dir=parent)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    return directory
 
 
 def _worker(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,14 +14,16 @@ from api.routing import api_router
 from domain.messages import Message
 from storage.migrate import current_revision, head_revision
 from workflows.deliveries import backlog
-from infra.metrics import REGISTRY
+from infra.metrics import REGISTRY, exposition
 
 log = logging.getLogger("wudan.ops")
 router = api_router(tags=["ops"])
 
+# Set from the database by each scrape, in whichever worker answers it: the newest value is the one to show.
 BACKLOG = Gauge("wudan_outbox_backlog", "Notices waiting: not fanned out, or deliveries not yet sent",
-                ("what",), registry=REGISTRY)
-DEAD = Gauge("wudan_dead_letters", "Deliveries given up on, waiting for an admin", registry=REGISTRY)
+                ("what",), registry=REGISTRY, multiprocess_mode="mostrecent")
+DEAD = Gauge("wudan_dead_letters", "Deliveries given up on, waiting for an admin", registry=REGISTRY,
+             multiprocess_mode="mostrecent")
 
 
 @router.get("/healthz")
@@ -59,4 +61,4 @@ def metrics(request: Request) -> Response:
         DEAD.set(now.dead_letters)
     except SQLAlchemyError:
         log.warning("metrics: the database did not answer; backlog gauges not updated")
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Header, Query, Response
+from fastapi import Header, Query, Request, Response
 
 from api.deps import AppSettings, Db, Now, Paging, PathId, Person, QueryBool, QueryId
 from api.problems import problem_responses
@@ -15,7 +15,7 @@ from workflows import moves, queries
 from workflows.inputs import (
     CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, TransferRequest,
 )
-from workflows.placing import place_order
+from workflows.placing import PlacementLimits, place_order
 from workflows.queries import OrderFilters, OrderPage
 from workflows.views import OrderDetail, order_detail
 
@@ -33,15 +33,25 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403, body=True))
+@router.post("", status_code=201, responses=problem_responses(401, 403, 429, body=True))
 def place(
-    draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, links: Links, response: Response,
-    idempotency_key: IdempotencyKey = None,
+    draft: OrderDraft, user: Person, db: Db, now: Now, settings: AppSettings, links: Links, request: Request,
+    response: Response, idempotency_key: IdempotencyKey = None,
 ) -> OrderDetail:
-    """群众点单. Residents place for themselves; grid workers and members on a resident's behalf."""
+    """群众点单. Residents place for themselves; grid workers and members on a resident's behalf.
+
+    429 (with `Retry-After`) past `ORDERS_PER_HOUR_PER_RESIDENT` (or `_PER_STAFF`) orders
+    of the caller, or `ORDERS_PER_HOUR_PER_ADDRESS` from the caller's address, this hour.
+    A replay of an Idempotency-Key is not a new order and is not counted.
+    """
+    limits = PlacementLimits(
+        per_resident=settings.orders_per_hour_per_resident, per_staff=settings.orders_per_hour_per_staff,
+        per_address=settings.orders_per_hour_per_address,
+        address=request.client.host if request.client else "unknown",
+    )
     placed = place_order(
         db, user, draft, idempotency_key=idempotency_key,
-        photos_per_order=settings.photos_per_order, now=now,
+        photos_per_order=settings.photos_per_order, now=now, limits=limits,
     )
     if placed.replayed:
         response.headers["Idempotent-Replayed"] = "true"
