@@ -126,9 +126,15 @@ def _photo_routes(app) -> list[str]:
     return sorted(path for path in app.openapi()["paths"] if "{photo_id}" in path)
 
 
+def _photo_url(route: str, photo_id: str) -> str:
+    """`route` for `photo_id`; a signed URL with a made-up signature, so only the id is in question."""
+    url = route.replace("{photo_id}", photo_id)
+    return f"{url}?expires=4102444800&signature=made-up" if route.endswith("/signed") else url
+
+
 def test_every_photo_route_is_known(app):
     """A new route naming a photo is covered by the tests below only if it is listed here."""
-    assert _photo_routes(app) == ["/photos/{photo_id}", "/public/photos/{photo_id}"]
+    assert _photo_routes(app) == ["/photos/{photo_id}", "/photos/{photo_id}/signed", "/public/photos/{photo_id}"]
     for route in _photo_routes(app):
         parameter = next(p for p in app.openapi()["paths"][route]["get"]["parameters"] if p["name"] == "photo_id")
         assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_-]{16,40}$", route
@@ -138,15 +144,17 @@ def test_every_photo_route_is_known(app):
 def test_a_photo_id_is_url_safe_base64_on_every_photo_route(client, world, app, raw):
     for route in _photo_routes(app):
         signed_in = {} if route.startswith("/public/") else world.auth("res1")
-        _refused(client.get(route.replace("{photo_id}", raw), headers=signed_in), "path", "photo_id")
+        _refused(client.get(_photo_url(route, raw), headers=signed_in), "path", "photo_id")
 
 
 def test_well_formed_photo_ids_still_serve_or_are_not_found(client, world, app):
     mine = upload(client, world, "res1")
     assert client.get(f"/photos/{mine}", headers=world.auth("res1")).status_code == 200
     for route in _photo_routes(app):
-        r = client.get(route.replace("{photo_id}", "A" * 32), headers=world.auth("res1"))
-        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json", (route, r.text)
+        r = client.get(_photo_url(route, "A" * 32), headers=world.auth("res1"))
+        # A signed URL is checked before the photo is looked for: a made-up one is refused.
+        expected = 403 if route.endswith("/signed") else 404
+        assert r.status_code == expected and r.headers["content-type"] == "application/problem+json", (route, r.text)
     r = client.get(f"/public/photos/{mine}")  # not evidence on a board
     assert r.status_code == 404
 

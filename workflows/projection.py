@@ -176,7 +176,7 @@ def _events(where):
 
 def not_yet_counted(db: Session) -> int:
     """Events the projection has still to count: after its cursor, or in its gaps."""
-    cursor = counted_up_to(db)
+    cursor = counted_up_to(db) or ProjectionCursor(name=STATS, gaps=[])
     where = col(OrderEvent.id) > cursor.event_id
     if cursor.gaps:
         where = or_(where, in_gaps(cursor.gaps))

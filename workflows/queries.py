@@ -128,7 +128,8 @@ class StateCounts(BaseModel):
     by_state: dict[str, int]
     labels: dict[str, str]
     overdue: int
-    as_of: datetime = Field(description="The counts by state count every move made up to this moment.")
+    as_of: datetime | None = Field(
+        description="The counts by state count every move made up to this moment; null before the first count.")
 
 
 def state_counts(db: Session, actor: Principal, now: datetime) -> StateCounts:

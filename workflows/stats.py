@@ -88,7 +88,9 @@ class Overview(BaseModel):
     rate_counts: dict[str, int]
     overdue_now: OverdueNow
     stage_times: dict[str, StageTime]
-    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
+    as_of: datetime | None = Field(
+        description="The numbers count every move made up to this moment (the stats projection's last pass);"
+                    " null before its first.")
 
 
 class Day(BaseModel):
@@ -105,7 +107,9 @@ class Daily(BaseModel):
     date_from: date
     date_to: date
     days: list[Day]
-    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
+    as_of: datetime | None = Field(
+        description="The numbers count every move made up to this moment (the stats projection's last pass);"
+                    " null before its first.")
 
 
 class GridRank(BaseModel):
@@ -117,7 +121,9 @@ class GridRank(BaseModel):
 
 class GridRanking(BaseModel):
     items: list[GridRank]
-    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
+    as_of: datetime | None = Field(
+        description="The numbers count every move made up to this moment (the stats projection's last pass);"
+                    " null before its first.")
 
 
 class Leader(BaseModel):
@@ -131,7 +137,9 @@ class Leader(BaseModel):
 
 class Leaderboard(BaseModel):
     items: list[Leader]
-    as_of: datetime = Field(description="The numbers count every move made up to this moment (the stats projection's last pass).")
+    as_of: datetime | None = Field(
+        description="The numbers count every move made up to this moment (the stats projection's last pass);"
+                    " null before its first.")
 
 
 class OverdueOrder(BaseModel):
@@ -184,8 +192,9 @@ def data_version(db: Session) -> str:
     return f"{cursor.event_id}:{len(cursor.gaps)}:{cursor.as_of.isoformat()}" if cursor else ""
 
 
-def counted_as_of(db: Session) -> datetime:
-    return counted_up_to(db).as_of
+def counted_as_of(db: Session) -> datetime | None:
+    cursor = counted_up_to(db)
+    return cursor.as_of if cursor else None
 
 
 def branch_cube(model) -> list:

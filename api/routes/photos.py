@@ -80,7 +80,7 @@ def download_photo(photo_id: PathPhotoId, user: Person, db: Db, settings: AppSet
     responses={200: {"content": IMAGE_TYPES}, **problem_responses(403, 404, 422)},
 )
 def download_signed_photo(
-    photo_id: str, db: Db, now: Now, settings: AppSettings, links: Links,
+    photo_id: PathPhotoId, db: Db, now: Now, settings: AppSettings, links: Links,
     expires: Annotated[str, Query(max_length=20, description="Unix time the URL stops working.")],
     signature: Annotated[str, Query(max_length=100)],
 ) -> FileResponse:
