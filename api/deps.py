@@ -33,7 +33,9 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Opening a session does not connect; closing one that the endpoint already closed
 # (api/routing.py) does nothing.
 async def get_db(request: Request) -> AsyncIterator[Session]:
-    session = request.app.state.db.session(write=request.method not in _READ_METHODS)
+    # A GET only reads: outside a transaction, so there is nothing to roll back after it.
+    database = request.app.state.db
+    session = database.reader() if request.method in _READ_METHODS else database.session(write=True)
     try:
         yield session
     finally:
@@ -92,7 +94,7 @@ async def get_principal(
 
 def _look_up(database, claims) -> Principal | None:
     # Its own read session: on SQLite the request's write lock is not taken just to know who asks.
-    with database.session() as db:
+    with database.reader() as db:
         return principal_for(db, claims)
 
 

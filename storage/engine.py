@@ -42,7 +42,10 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False, timeo
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        # No ping before each checkout (a round trip per request): connections are renewed
+        # every half hour instead, and one found dead fails its request (503) and has the
+        # pool's older connections replaced, so the next request gets a fresh one.
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, pool_recycle=1800,
         # A database that is gone must fail a request fast (503), not hang it.
         pool_timeout=10, connect_args={"connect_timeout": 5, "options": timeouts.options()},
     )
@@ -74,14 +77,16 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     def _on_begin(connection):
         # A deferred BEGIN that reads and then writes fails at once with "database is
         # locked" under concurrency; writers take the write lock up front instead.
-        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement its own transaction (Database.reader)
+        connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN, 'DEFERRED')}")
 
     return engine
 
 
 class Database:
-    """The engine plus two session factories: one for reads, one for use cases that write."""
+    """The engine plus its session factories: for reads, for use cases that write, and a reader."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -89,9 +94,16 @@ class Database:
         self._read = sessionmaker(engine, class_=Session, expire_on_commit=False)
         writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = sessionmaker(writer, class_=Session, expire_on_commit=False)
+        self._reader = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), class_=Session,
+                                    expire_on_commit=False)
 
     def session(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
+
+    def reader(self) -> Session:
+        """A session for a read or two outside any transaction: no BEGIN, and no ROLLBACK to
+        send when it closes (one round trip fewer on PostgreSQL). Never for writes."""
+        return self._reader()
 
     def dispose(self) -> None:
         self.engine.dispose()

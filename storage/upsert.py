@@ -45,6 +45,12 @@ def insert_once(db: Session, model, values: dict[str, Any], unique: tuple[str, .
     return db.execute(statement, values).scalar_one_or_none()
 
 
+@functools.cache
+def _increment_returning_statement(dialect: str, model, amounts: tuple[str, ...], unique: tuple[str, ...]):
+    return _increment_statement(dialect, model, amounts, unique).returning(
+        *(model.__table__.c[name] for name in amounts))
+
+
 def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...]) -> None:
     """Add `amounts` to the row with `key`, creating it at zero first if it is missing.
 
@@ -52,6 +58,14 @@ def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], 
     """
     statement = _increment_statement(db.get_bind().dialect.name, model, tuple(amounts), unique)
     db.execute(statement, {**key, **amounts})
+
+
+def increment_and_read(
+    db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...],
+) -> tuple[int, ...]:
+    """`increment`, and the row's amounts after it, in the same statement (RETURNING)."""
+    statement = _increment_returning_statement(db.get_bind().dialect.name, model, tuple(amounts), unique)
+    return tuple(db.execute(statement, {**key, **amounts}).one())
 
 
 class Increments:

@@ -116,7 +116,7 @@ def rotate(db: Session, actor: Principal, *, now: datetime, days: int) -> Dashbo
 
 def principal_for_token(database: Database, claims: TokenClaims, now: datetime) -> Principal | None:
     """The dashboard a token names, or None if it was revoked, replaced by a rotation, or never issued."""
-    with database.session() as db:
+    with database.reader() as db:
         row = db.get(DashboardToken, claims.subject)
     if row is None or not _accepts(row, claims, now):
         return None

@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -62,6 +64,10 @@ class PlacementLimits:
 class Placed:
     order: Order
     replayed: bool
+    answer: Any = None
+
+    def answered(self, answer: Callable[[Order], Any] | None) -> Placed:
+        return replace(self, answer=answer(self.order)) if answer else self
 
 
 def place_order(
@@ -73,10 +79,12 @@ def place_order(
     photos_per_order: int,
     now: datetime,
     limits: PlacementLimits | None = None,
+    answer: Callable[[Order], Any] | None = None,
 ) -> Placed:
     """Place the order; the same key from the same person returns the first order.
 
-    Without `limits` (the demo seed, benchmarks) nothing is counted.
+    Without `limits` (the demo seed, benchmarks) nothing is counted. `answer(order)`
+    is computed in the placement's transaction, before it commits (`Placed.answer`).
     """
     # Stored as a digest: a fixed width whatever the client sends.
     scoped_key = (
@@ -91,21 +99,22 @@ def place_order(
         if scoped_key:
             replay = _replay(db, scoped_key, request_hash)
             if replay:
-                return replay
+                return replay.answered(answer)
         try:
             if limits is not None:
                 _count_placement(db, actor, limits, now)
             order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
+            placed = Placed(order, replayed=False).answered(answer)
             db.commit()
         except IntegrityError:
             db.rollback()
             # Two requests with one key raced; the other one's order stands.
             replay = _replay(db, scoped_key, request_hash) if scoped_key else None
             if replay:
-                return replay
+                return replay.answered(answer)
             raise
         count_committed_moves([Action.SUBMIT.value])
-        return Placed(order, replayed=False)
+        return placed
 
     return retrying(db, attempt)
 

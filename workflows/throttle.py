@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from domain.errors import DomainError
 from storage.engine import Database
 from storage.models import RateLimitHit
-from storage.upsert import increment
+from storage.upsert import increment_and_read
 
 
 class TooManyAttempts(DomainError):
@@ -47,8 +47,9 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
 
 def count_hit(db: Session, key: str, start: datetime) -> int:
     """Count one hit under `key` in the window from `start`, in the caller's transaction; the hits so far."""
-    increment(db, RateLimitHit, {"key": key, "window_start": start}, {"count": 1}, unique=("key", "window_start"))
-    return db.exec(select(RateLimitHit.count).where(RateLimitHit.key == key, RateLimitHit.window_start == start)).one()
+    (count,) = increment_and_read(db, RateLimitHit, {"key": key, "window_start": start}, {"count": 1},
+                                  unique=("key", "window_start"))
+    return count
 
 
 def forget_old_windows(database: Database, *, now: datetime) -> int:

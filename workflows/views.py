@@ -89,14 +89,35 @@ class OrderDetail(OrderView):
 
 
 def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: datetime) -> list[OrderView]:
-    """Shape many orders with four lookups in all, not four per order."""
+    """Shape many orders with three lookups in all, not three per order."""
+    grids, branches = _grids_and_branches(db, orders)
     known = _Names(
         categories=names(db, Category, (o.category_id for o in orders)),
-        grids=names(db, Grid, (o.grid_id for o in orders)),
-        branches=names(db, Branch, (o.branch_id for o in orders)),
+        grids=grids,
+        branches=branches,
         staff=names(db, Staff, (o.assignee_id for o in orders)),
     )
     return [_view(o, known, viewer, now) for o in orders]
+
+
+def _grids_and_branches(db: Session, orders: Sequence[Order]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the orders' grids and of the grids' branches, in one query.
+
+    An order's branch is its grid's; one whose grid has since moved to another branch
+    has that name looked up apart.
+    """
+    grid_ids = sorted({o.grid_id for o in orders})
+    grids: dict[int, str] = {}
+    branches: dict[int, str] = {}
+    if grid_ids:
+        for grid_id, grid_name, branch_id, branch_name in db.exec(
+            select(Grid.id, Grid.name, Branch.id, Branch.name)
+            .join(Branch, col(Branch.id) == col(Grid.branch_id)).where(col(Grid.id).in_(grid_ids))
+        ):
+            grids[grid_id] = grid_name
+            branches[branch_id] = branch_name
+    branches.update(names(db, Branch, (o.branch_id for o in orders if o.branch_id not in branches)))
+    return grids, branches
 
 
 def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, links: PhotoLinks) -> OrderDetail:

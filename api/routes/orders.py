@@ -21,6 +21,11 @@ from workflows.views import OrderDetail, order_detail
 
 router = api_router(prefix="/orders", tags=["orders"])
 
+
+def detail_for(db, user, now, links):
+    """The answer of a move: the order as the caller sees it, read in the move's own transaction."""
+    return lambda order: order_detail(db, order, user, now, links)
+
 MOVE_ERRORS = problem_responses(401, 403, 404, 409, 422)
 # A body that cannot be read at all (not UTF-8, say) is 400; one that reads but is wrong is 422.
 MOVE_WITH_BODY_ERRORS = problem_responses(401, 403, 404, 409, body=True)
@@ -52,10 +57,11 @@ def place(
     placed = place_order(
         db, user, draft, idempotency_key=idempotency_key,
         photos_per_order=settings.photos_per_order, now=now, limits=limits,
+        answer=detail_for(db, user, now, links),
     )
     if placed.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return order_detail(db, placed.order, user, now, links)
+    return placed.answer
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
@@ -88,19 +94,19 @@ def get_order(order_id: PathId, user: Person, db: Db, now: Now, links: Links) ->
 @router.post("/{order_id}/claim", responses=MOVE_ERRORS)
 def claim(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """网格领单: a grid worker of the order's grid claims it."""
-    return order_detail(db, moves.claim_order(db, user, order_id, now=now), user, now, links)
+    return moves.claim_order(db, user, order_id, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/transfer", responses=MOVE_WITH_BODY_ERRORS)
 def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """Send an unclaimed order to the grid it really belongs to."""
-    return order_detail(db, moves.transfer_order(db, user, order_id, body, now=now), user, now, links)
+    return moves.transfer_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/reject", responses=MOVE_WITH_BODY_ERRORS)
 def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """不予受理: refuse with a reason (duplicate, out of scope, not actionable)."""
-    return order_detail(db, moves.reject_order(db, user, order_id, body, now=now), user, now, links)
+    return moves.reject_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/cancel", responses=MOVE_WITH_BODY_ERRORS)
@@ -108,26 +114,26 @@ def cancel(
     order_id: PathId, user: Person, db: Db, now: Now, links: Links, body: OptionalReason | None = None,
 ) -> OrderDetail:
     """撤单: the resident withdraws an order not yet dispatched."""
-    order = moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now)
-    return order_detail(db, order, user, now, links)
+    return moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now,
+                              answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/dispatch", responses=MOVE_WITH_BODY_ERRORS)
 def dispatch(order_id: PathId, body: DispatchRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """支部派单: the branch secretary assigns a member of the branch."""
-    return order_detail(db, moves.dispatch_order(db, user, order_id, body, now=now), user, now, links)
+    return moves.dispatch_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/accept", responses=MOVE_ERRORS)
 def accept(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """党员接单: the assigned member takes it on."""
-    return order_detail(db, moves.accept_order(db, user, order_id, now=now), user, now, links)
+    return moves.accept_order(db, user, order_id, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/decline", responses=MOVE_WITH_BODY_ERRORS)
 def decline(order_id: PathId, body: Reason, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """The assigned member hands it back to the secretary, with a reason."""
-    return order_detail(db, moves.decline_order(db, user, order_id, body, now=now), user, now, links)
+    return moves.decline_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
 
 @router.post("/{order_id}/complete", responses=MOVE_WITH_BODY_ERRORS)
@@ -135,13 +141,13 @@ def complete(
     order_id: PathId, body: CompleteRequest, user: Person, db: Db, now: Now, settings: AppSettings, links: Links,
 ) -> OrderDetail:
     """党员晒单: a note and at least one evidence photo (upload them to /photos first)."""
-    order = moves.complete_order(
-        db, user, order_id, body, photos_per_order=settings.photos_per_order, now=now
+    return moves.complete_order(
+        db, user, order_id, body, photos_per_order=settings.photos_per_order, now=now,
+        answer=detail_for(db, user, now, links),
     )
-    return order_detail(db, order, user, now, links)
 
 
 @router.post("/{order_id}/rate", responses=MOVE_WITH_BODY_ERRORS)
 def rate(order_id: PathId, body: RatingRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """群众评单: 1-2 stars send it back round (at most twice); a grid worker records a callback."""
-    return order_detail(db, moves.rate_order(db, user, order_id, body, now=now), user, now, links)
+    return moves.rate_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))

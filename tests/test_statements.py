@@ -1,0 +1,94 @@
+"""What a request of the loop costs the database: statements, connection checkouts and transactions.
+
+The budget per move is the caller's lookup (who is asking), the order with its
+category, the compare-and-set UPDATE, the event, the outbox rows and the answer's
+reads (the timeline, the photos, the names). The numbers are pinned: a change that adds
+a statement to the hot path fails here and has to say why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import event
+
+from tests.helpers import act, get, place, upload
+
+
+class Counted:
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+        self.checkouts = 0
+        self.rollbacks = 0
+
+    def __enter__(self) -> Counted:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine.pool, "checkout", self._checkout)
+        event.listen(self.engine, "rollback", self._rollback)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine.pool, "checkout", self._checkout)
+        event.remove(self.engine, "rollback", self._rollback)
+
+    def _statement(self, conn, cursor, statement, params, context, executemany) -> None:
+        self.statements.append(statement.split(None, 1)[0].upper())
+
+    def _checkout(self, *args) -> None:
+        self.checkouts += 1
+
+    def _rollback(self, conn) -> None:
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.rollbacks += 1
+
+    @property
+    def sql(self) -> int:
+        """Statements other than SQLite's BEGIN (a transaction, counted apart)."""
+        return sum(s != "BEGIN" for s in self.statements)
+
+    @property
+    def transactions(self) -> int:
+        return Counter(self.statements)["BEGIN"]
+
+
+# (statements, checkouts) per request, as measured on SQLite (PostgreSQL sends a move's
+# outbox rows in one statement): who is asking (2, outside a transaction), the order and
+# its category, the UPDATE, the event and the outbox rows, then the answer: names
+# (category; grid with branch), photos and the timeline. Placing adds the two hourly
+# counters and the grid; a completion the photos' UPDATE.
+BUDGET = {
+    "place": (14, 2), "claim": (12, 2), "dispatch": (13, 2), "accept": (11, 2), "upload": (4, 2),
+    "complete": (12, 2), "rate": (11, 2), "get": (7, 2),
+}
+
+
+def test_the_loops_requests_stay_within_their_budget(client, world, database, test_database):
+    seen = {}
+
+    def measure(step, call):
+        with Counted(database.engine) as counted:
+            result = call()
+        seen[step] = counted
+        return result
+
+    order = measure("place", lambda: place(client, world))["id"]
+    measure("claim", lambda: act(client, world, "workerA1", order, "claim"))
+    measure("dispatch", lambda: act(client, world, "secA", order, "dispatch", {"member_id": world["memberA1"]}))
+    measure("accept", lambda: act(client, world, "memberA1", order, "accept"))
+    photo = measure("upload", lambda: upload(client, world, "memberA1"))
+    measure("complete", lambda: act(client, world, "memberA1", order, "complete", {"note": "好了", "photo_ids": [photo]}))
+    measure("rate", lambda: act(client, world, "res1", order, "rate", {"stars": 5}))
+    measure("get", lambda: get(client, world, "res1", order))
+
+    report = {step: (c.sql, c.checkouts, c.rollbacks, c.transactions) for step, c in seen.items()}
+    print(test_database.backend, report)
+    for step, (statements, checkouts) in BUDGET.items():
+        counted = seen[step]
+        assert counted.sql <= statements, (step, report[step])
+        assert counted.checkouts <= checkouts, (step, report[step])
+        # A write is one transaction, a read none; nothing is rolled back after either.
+        assert counted.rollbacks == 0, (step, report[step])
+        if test_database.backend == "sqlite":
+            assert counted.transactions == (0 if step == "get" else 1), (step, report[step])
