@@ -51,19 +51,12 @@ def _increment_returning_statement(dialect: str, model, amounts: tuple[str, ...]
         *(model.__table__.c[name] for name in amounts))
 
 
-def increment(db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...]) -> None:
-    """Add `amounts` to the row with `key`, creating it at zero first if it is missing.
-
-    One statement on both databases; concurrent writers queue on the row, none is lost.
-    """
-    statement = _increment_statement(db.get_bind().dialect.name, model, tuple(amounts), unique)
-    db.execute(statement, {**key, **amounts})
-
-
 def increment_and_read(
     db: Session, model, key: dict[str, Any], amounts: dict[str, int], unique: tuple[str, ...],
 ) -> tuple[int, ...]:
-    """`increment`, and the row's amounts after it, in the same statement (RETURNING)."""
+    """Add `amounts` to the row with `key`, creating it at zero first if it is missing, and
+    read the row's amounts after it: one statement (RETURNING) on both databases, in which
+    concurrent writers queue on the row and none is lost."""
     statement = _increment_returning_statement(db.get_bind().dialect.name, model, tuple(amounts), unique)
     return tuple(db.execute(statement, {**key, **amounts}).one())
 
