@@ -68,6 +68,7 @@ import hashlib
 import json
 import os
 import secrets
+import subprocess
 import sys
 import threading
 import time
@@ -943,6 +944,16 @@ def postgres_headroom(clients: int, workers: int) -> dict:
     return {"max_connections": limit, "reserved": reserved, "in_use_at_start": used, "may_need": need}
 
 
+def start_profile(server, out: Path, seconds: float) -> subprocess.Popen:
+    """py-spy sampling the server's processes (with its worker processes) for `seconds`, collapsed stacks to `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    cmd = [str(spy), "record", "--pid", str(server.pids()[0]), "--subprocesses", "--rate", "250",
+           "--duration", str(int(seconds + 0.999)), "--format", "raw", "--nonblocking", "-o", str(out)]
+    log(f"profiling: {' '.join(cmd[1:])}")
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main(argv: list[str] | None = None) -> int:
     from common import Server, bound_run_time, fresh_database, machine, seed_demo, write_json
     from loop_http import sign_in_cast
@@ -962,6 +973,10 @@ def main(argv: list[str] | None = None) -> int:
                                                                "servers (default 1); raw SQL stays threads in one "
                                                                "process")
     parser.add_argument("--json", help="write every run's numbers here")
+    parser.add_argument("--profile", metavar="DIR", help="in the first round, sample each wudan server with py-spy "
+                                                       "during its measurements and write the stacks (collapsed, "
+                                                       "one file per store and client count) to DIR; read them "
+                                                       "with bench/spy_top.py")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop (cleaning up) after this long "
                                                                         "(default 1800)")
     args = parser.parse_args(argv)
@@ -1026,9 +1041,13 @@ def main(argv: list[str] | None = None) -> int:
             for c in clients:
                 for store in stores:
                     server, parts, tokens, categories = wudan[store]
+                    spy = (start_profile(server, Path(args.profile) / f"wudan-{store}-{c}.txt",
+                                         args.warmup + args.seconds) if args.profile and r == 0 else None)
                     m = measure_http(server.port, c, args.warmup, args.seconds, STEPS,
                                      lambda i, conn: WudanLoop(conn, i, parts[i], tokens, categories, png))
                     runs.append({"kind": "wudan", "store": store, "round": r, **m})
+                    if spy is not None:
+                        spy.wait(timeout=60)
                     log(f"round {r + 1}/{args.rounds} clients={c} wudan {store}: {m['loops_per_s']:.1f} loops/s "
                         f"({m['whole_loops_per_s']:.1f} whole), {m['connects']} connects, errors "
                         f"{http_error_count(m)}")

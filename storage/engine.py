@@ -10,8 +10,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from storage.writer_queue import QueuedWriterConnection, queue_for
+
 # Execution option read by the SQLite `begin` hook below.
 SQLITE_BEGIN = "wudan_sqlite_begin"
+# How long a SQLite writer waits for its turn, and then for the file's lock (other processes).
+BUSY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -53,20 +57,26 @@ def create_db_engine(url: str, *, pool_size: int = 10, echo: bool = False, timeo
 
 def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     database = make_url(url).database
-    if database and database != ":memory:":
+    on_file = bool(database) and database != ":memory:" and not database.startswith("file:")
+    if on_file:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+        url, echo=echo,
+        connect_args={"check_same_thread": False, "timeout": BUSY_SECONDS, "factory": QueuedWriterConnection},
     )
+    # This process's writers take turns (storage/writer_queue.py) instead of napping in
+    # SQLite's busy handler; only writers of other processes meet the handler.
+    queue = queue_for(database) if on_file else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy, not the driver, emit BEGIN, so that writers can ask for IMMEDIATE.
         dbapi_connection.isolation_level = None
+        dbapi_connection.queue, dbapi_connection.wait_seconds = queue, BUSY_SECONDS
         cursor = dbapi_connection.cursor()
         for pragma in (
             "journal_mode=WAL",
-            "busy_timeout=30000",
+            f"busy_timeout={BUSY_SECONDS * 1000}",
             "synchronous=NORMAL",
             "foreign_keys=ON",
         ):
@@ -80,7 +90,10 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         options = connection.get_execution_options()
         if options.get("isolation_level") == "AUTOCOMMIT":
             return  # each statement its own transaction (Database.reader)
-        connection.exec_driver_sql(f"BEGIN {options.get(SQLITE_BEGIN, 'DEFERRED')}")
+        if options.get(SQLITE_BEGIN) == "IMMEDIATE":
+            connection.connection.dbapi_connection.begin_immediate()
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -77,7 +77,8 @@ def test_one_address_is_limited_across_people(client, world):
             else:
                 place(client, world, who)
     assert 3 * PER_RESIDENT == PER_ADDRESS
-    r = client.post("/orders", json=_body(world), headers=world.auth("res3"))
+    # res3 lives in the other town: a placement fine in every other way, refused for its address.
+    r = client.post("/orders", json={**_body(world), "category_id": world["cat2"]}, headers=world.auth("res3"))
     _refused(r)
     assert "address" in r.json()["detail"]
 

@@ -6,7 +6,8 @@ placement's own transaction. A placement refused, failed or replayed (an Idempot
 seen before) therefore counts for nothing, and every replica reads the same counts. On
 PostgreSQL the upsert of a counter holds its row until the placement commits, so
 simultaneous placements under one key are counted one after another and exactly the
-limit of them go through; SQLite has one writer at a time anyway.
+limit of them go through; SQLite has one writer at a time anyway. The counters are
+written last, just before the commit, so that the row is held for the commit alone.
 """
 
 from __future__ import annotations
@@ -101,10 +102,12 @@ def place_order(
             if replay:
                 return replay.answered(answer)
         try:
-            if limits is not None:
-                _count_placement(db, actor, limits, now)
             order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
             placed = Placed(order, replayed=False).answered(answer)
+            if limits is not None:
+                # Last before the commit: on PostgreSQL the counter rows stay locked until
+                # it, and every placement from one address (a NAT, a proxy) shares a row.
+                _count_placement(db, actor, limits, now)
             db.commit()
         except IntegrityError:
             db.rollback()
