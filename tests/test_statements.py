@@ -60,14 +60,15 @@ class Counted:
         return self.begins
 
 
-# (statements, checkouts) per request, as measured on SQLite (PostgreSQL sends a move's
-# outbox rows in one statement): who is asking (2, outside a transaction), the order and
-# its category, the UPDATE, the event and the outbox rows, then the answer: names
-# (category; grid with branch), photos and the timeline. Placing adds the two hourly
-# counters and the grid; a completion the photos' UPDATE.
+# (statements, checkouts) per request, as measured on SQLite and PostgreSQL: who is asking
+# (1, outside a transaction), the order with its category, the compare-and-set UPDATE, the
+# event, the outbox rows (one INSERT), then the answer: the names (category, grid, branch,
+# assignee in one statement), the photos and the timeline. Placing reads the resident, the
+# grid and the category, inserts the order, and adds the two hourly counters; a dispatch
+# reads the member, a completion updates its photos.
 BUDGET = {
-    "place": (14, 2), "claim": (12, 2), "dispatch": (13, 2), "accept": (11, 2), "upload": (4, 2),
-    "complete": (12, 2), "rate": (11, 2), "get": (7, 2),
+    "place": (12, 2), "claim": (8, 2), "dispatch": (9, 2), "accept": (8, 2), "upload": (4, 2),
+    "complete": (9, 2), "rate": (8, 2), "get": (5, 2),
 }
 
 

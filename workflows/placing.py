@@ -28,12 +28,12 @@ from domain.notices import audiences, notice_kind
 from domain.roles import Role
 from domain.states import Urgency
 from domain.transitions import Action, plan
-from storage.models import Category, Grid, Order, OrderEvent, Resident
+from storage.models import Category, Grid, Order, Resident
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.throttle import TooManyAttempts, count_hit, window_start
-from workflows.transition import stage_stamps, write_outbox
+from workflows.transition import insert_event, stage_stamps, write_outbox
 from workflows.unit import retrying
 from infra.metrics import count_committed_moves
 
@@ -148,7 +148,9 @@ def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:
 
 def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now) -> Order:
     transition = plan(None, Action.SUBMIT, actor.role)
-    grid = _grid_for(db, actor, draft)
+    # Read once: the session's identity map would not keep it between the two uses.
+    resident = db.get(Resident, actor.id) if actor.role == Role.RESIDENT else None
+    grid = _grid_for(db, actor, draft, resident)
     category = db.get(Category, draft.category_id)
     if category is None or category.town_id != grid.town_id or not category.active:
         raise RuleViolation(key="order.category-not-offered", id=draft.category_id)
@@ -169,38 +171,26 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         created_at=now,
         updated_at=now,
         **stage_stamps(transition.target, now, category, urgency),
-        **_who_for(db, actor, draft),
+        **_who_for(db, actor, draft, resident),
     )
     db.add(order)
     db.flush()
     attach_photos(db, actor, order, draft.photo_ids, "request", photos_per_order)
-    event = OrderEvent(
-        order_id=order.id,
-        action=Action.SUBMIT.value,
-        from_state=None,
-        to_state=order.state,
-        actor_role=actor.role.value,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        note=None,
-        data={"channel": order.channel},
-        created_at=now,
-        branch_id=order.branch_id,
-        grid_id=order.grid_id,
-    )
-    db.add(event)
-    db.flush()
+    event_id = insert_event(db, {
+        "order_id": order.id, "action": Action.SUBMIT.value, "from_state": None, "to_state": order.state,
+        "actor_role": actor.role.value, "actor_id": actor.id, "actor_name": actor.name, "note": None,
+        "data": {"channel": order.channel}, "created_at": now, "branch_id": order.branch_id,
+        "grid_id": order.grid_id,
+    })
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
-    write_outbox(db, order, event, notices, None, now)
-    db.flush()
+    write_outbox(db, order, event_id, Action.SUBMIT, None, notices, None, now, category=category)
     return order
 
 
-def _grid_for(db: Session, actor: Principal, draft) -> Grid:
+def _grid_for(db: Session, actor: Principal, draft, resident: Resident | None) -> Grid:
     if actor.role == Role.RESIDENT:
         grid_id = draft.grid_id
         if grid_id is None:
-            resident = db.get(Resident, actor.id)
             grid_id = resident.grid_id if resident else None
         if grid_id is None:
             raise RuleViolation(key="order.grid-needed")
@@ -218,9 +208,8 @@ def _grid_for(db: Session, actor: Principal, draft) -> Grid:
     return grid
 
 
-def _who_for(db: Session, actor: Principal, draft) -> dict:
+def _who_for(db: Session, actor: Principal, draft, resident: Resident | None) -> dict:
     if actor.role == Role.RESIDENT:
-        resident = db.get(Resident, actor.id)
         if resident is None:
             raise NotFound(key="resident.not-found")
         if draft.contact_name or draft.contact_phone or draft.channel not in (None, "mini_program"):

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import NotFound
 from domain.roles import Role
-from storage.models import Grid, Order
+from storage.models import Category, Grid, Order
 from workflows.principal import Principal
 
 
@@ -29,10 +29,30 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
 
 
 def load_visible_order(db: Session, actor: Principal, order_id: int) -> Order:
-    order = db.exec(select(Order).where(Order.id == order_id, visible_orders(actor))).first()
-    if order is None:
+    """The order, if this person may see it; its category comes along into the session (a move needs it)."""
+    found = db.exec(
+        select(Order, Category).join(Category, col(Category.id) == col(Order.category_id))
+        .where(Order.id == order_id, visible_orders(actor))
+    ).first()
+    if found is None:
         raise NotFound(key="order.not-found", id=order_id)
+    order, category = found
+    # The session's identity map holds rows weakly: without this reference the category
+    # would be gone again by the time the move asks for it (`category_of`).
+    db.info.setdefault(CATEGORIES_KEY, {})[category.id] = category
     return order
+
+
+CATEGORIES_KEY = "wudan.categories"
+
+
+def category_of(db: Session, order: Order) -> Category:
+    """The order's category: the one loaded with the order, else read now."""
+    known = db.info.setdefault(CATEGORIES_KEY, {})
+    category = known.get(order.category_id)
+    if category is None:
+        category = known[order.category_id] = db.get(Category, order.category_id)
+    return category
 
 
 def grids_actor_may_place_for(db: Session, actor: Principal) -> ColumnElement[bool]:

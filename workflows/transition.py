@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from domain.alerts import first_alert_at
 from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
@@ -18,6 +18,7 @@ from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan, roles_for
 from storage.models import Category, Order, OrderEvent, OutboxMessage
 from workflows.principal import Principal
+from workflows.scope import category_of
 from workflows.unit import MOVES_KEY
 
 
@@ -102,14 +103,15 @@ def move(
     note: str | None = None,
     data: dict[str, Any] | None = None,
     extra_notices: tuple[tuple[str, tuple[Audience, ...]], ...] = (),
-) -> OrderEvent:
+) -> int:
     """Move `order` along `transition`, or refuse with the state it is really in.
 
     The UPDATE matches the version the caller read, so of many concurrent movers
     exactly one changes the row; the others see the current state in their 409. The
-    event keeps where the order was and is, for the stats projection to count.
+    event keeps where the order was and is, for the stats projection to count. Returns
+    the event's id.
     """
-    category = db.get(Category, order.category_id)
+    category = category_of(db, order)
     assert category is not None
     before = {
         "prev_branch_id": order.branch_id, "prev_grid_id": order.grid_id, "prev_assignee_id": order.assignee_id,
@@ -122,39 +124,48 @@ def move(
         updated_at=now,
         **stage_stamps(transition.target, now, category, Urgency(order.urgency)),
     )
-    result = db.execute(
-        update(Order)
-        .where(col(Order.id) == order.id, col(Order.version) == order.version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    conn = db.connection()
+    result = conn.execute(_COMPARE_AND_SET.values(**values), {"order_id": order.id, "read_version": order.version})
     if result.rowcount != 1:
         _refuse_stale(db, order, actor)
     for key, value in values.items():
         set_committed_value(order, key, value)
 
-    event = OrderEvent(
-        order_id=order.id,
-        action=transition.action.value,
-        from_state=transition.source.value if transition.source else None,
-        to_state=transition.target.value,
-        actor_role=actor.role.value,
-        actor_id=actor.id if actor.role != Role.SYSTEM else None,
-        actor_name=actor.name,
-        note=note,
-        data=data or {},
-        created_at=now,
-        branch_id=order.branch_id,
-        grid_id=order.grid_id,
-        assignee_id=order.assignee_id,
+    event_id = insert_event(db, {
+        "order_id": order.id,
+        "action": transition.action.value,
+        "from_state": transition.source.value if transition.source else None,
+        "to_state": transition.target.value,
+        "actor_role": actor.role.value,
+        "actor_id": actor.id if actor.role != Role.SYSTEM else None,
+        "actor_name": actor.name,
+        "note": note,
+        "data": data or {},
+        "created_at": now,
+        "branch_id": order.branch_id,
+        "grid_id": order.grid_id,
+        "assignee_id": order.assignee_id,
         **before,
-    )
-    db.add(event)
-    db.flush()
+    })
     db.info.setdefault(MOVES_KEY, []).append(transition.action.value)
     notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
-    write_outbox(db, order, event, notices + extra_notices, before["prev_assignee_id"], now)
-    return event
+    write_outbox(db, order, event_id, transition.action, note, notices + extra_notices, before["prev_assignee_id"],
+                 now, category=category)
+    return event_id
+
+
+# A move's writes are Core statements on the session's connection, built once: the ORM's
+# unit of work would cost more Python per move than the database spends on them.
+_orders, _events, _outbox = Order.__table__, OrderEvent.__table__, OutboxMessage.__table__
+_COMPARE_AND_SET = update(_orders).where(_orders.c.id == bindparam("order_id"),
+                                         _orders.c.version == bindparam("read_version"))
+_INSERT_EVENT = insert(_events).returning(_events.c.id)
+_INSERT_OUTBOX = insert(_outbox)
+
+
+def insert_event(db: Session, values: dict[str, Any]) -> int:
+    """Write one `OrderEvent` row in the session's transaction; its id."""
+    return db.connection().execute(_INSERT_EVENT, values).scalar_one()
 
 
 def _refuse_stale(db: Session, order: Order, actor: Principal) -> None:
@@ -170,20 +181,28 @@ def _refuse_stale(db: Session, order: Order, actor: Principal) -> None:
 def write_outbox(
     db: Session,
     order: Order,
-    event: OrderEvent,
+    event_id: int,
+    action: Action,
+    note: str | None,
     notices: tuple[tuple[str, tuple[Audience, ...]], ...],
     previous_assignee: int | None,
     now: datetime,
+    *,
+    category: Category | None = None,
 ) -> None:
-    payload = {
-        "action": event.action,
-        "action_label": ACTION_LABELS[Action(event.action)],
-        "note": event.note,
-    }
+    """The outbox rows of one event, in one INSERT."""
+    payload = {"action": action.value, "action_label": ACTION_LABELS[action], "note": note}
+    if category is None:
+        category = category_of(db, order)
+    rows = []
     for kind, audience_list in notices:
         for audience in audience_list:
-            write_notice(db, order, kind, audience, payload, now, event_id=event.id,
-                         previous_assignee=previous_assignee)
+            values = notice_values(order, category, kind, audience, payload, previous_assignee=previous_assignee)
+            if values is not None:
+                rows.append({**values, "event_id": event_id, "status": "pending", "attempts": 0,
+                             "next_attempt_at": now, "created_at": now})
+    if rows:
+        db.connection().execute(_INSERT_OUTBOX, rows)
 
 
 def write_notice(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from domain.deadlines import overdue_seconds
@@ -121,18 +122,44 @@ def _grids_and_branches(db: Session, orders: Sequence[Order]) -> tuple[dict[int,
 
 
 def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, links: PhotoLinks) -> OrderDetail:
-    """One order as `viewer` sees it, who may see it: its photos' signed URLs are for them."""
-    view = order_views(db, [order], viewer, now)[0]
-    photos = db.exec(select(Photo).where(Photo.order_id == order.id).order_by(col(Photo.created_at), col(Photo.id))).all()
-    events = db.exec(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(col(OrderEvent.id))).all()
-    return OrderDetail(
-        **view.model_dump(),
-        photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
-        timeline=[_event_view(e) for e in events],
-    )
+    """One order as `viewer` sees it, who may see it: its photos' signed URLs are for them.
+
+    Three reads, each a statement built once (below) and run on the session's connection
+    as plain rows: the names, the photos, the timeline. Every move answers with this.
+    """
+    conn = db.connection()
+    category, grid, branch, assignee = conn.execute(_DETAIL_NAMES, {
+        "category_id": order.category_id, "grid_id": order.grid_id, "branch_id": order.branch_id,
+        "assignee_id": order.assignee_id,
+    }).one()
+    known = _Names(categories={order.category_id: category or ""}, grids={order.grid_id: grid or ""},
+                   branches={order.branch_id: branch or ""},
+                   staff={order.assignee_id: assignee or ""} if order.assignee_id is not None else {})
+    photos = conn.execute(_DETAIL_PHOTOS, {"order_id": order.id}).all()
+    events = conn.execute(_DETAIL_EVENTS, {"order_id": order.id}).all()
+    return _view(order, known, viewer, now, OrderDetail,
+                 photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
+                 timeline=[_event_view(e) for e in events])
 
 
-def _photo_view(photo: Photo, signed: SignedUrl) -> PhotoView:
+def _name_of(table, key: str):
+    return select(table.c.name).where(table.c.id == bindparam(key)).scalar_subquery()
+
+
+_DETAIL_NAMES = select(
+    _name_of(Category.__table__, "category_id"), _name_of(Grid.__table__, "grid_id"),
+    _name_of(Branch.__table__, "branch_id"), _name_of(Staff.__table__, "assignee_id"),
+)
+_photos = Photo.__table__.c
+_DETAIL_PHOTOS = (select(_photos.id, _photos.purpose, _photos.content_type, _photos.size)
+                  .where(_photos.order_id == bindparam("order_id")).order_by(_photos.created_at, _photos.id))
+_events = OrderEvent.__table__.c
+_DETAIL_EVENTS = (select(_events.id, _events.action, _events.from_state, _events.to_state, _events.actor_role,
+                         _events.actor_name, _events.note, _events.data, _events.created_at)
+                  .where(_events.order_id == bindparam("order_id")).order_by(_events.id))
+
+
+def _photo_view(photo, signed: SignedUrl) -> PhotoView:
     return PhotoView(id=photo.id, url=signed.url, url_expires_at=signed.expires_at, purpose=photo.purpose,
                      content_type=photo.content_type, size=photo.size)
 
@@ -145,10 +172,11 @@ class _Names:
     staff: dict[int, str]
 
 
-def _view(order, known: _Names, viewer: Principal, now: datetime) -> OrderView:
+def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[OrderView] = OrderView,
+          **more) -> OrderView:
     state = OrderState(order.state)
     late = overdue_seconds(order.stage_deadline, now)
-    return OrderView(
+    return shape(
         id=order.id,
         state=state.value,
         state_label=state.label,
@@ -177,10 +205,12 @@ def _view(order, known: _Names, viewer: Principal, now: datetime) -> OrderView:
         overdue_seconds=late,
         closed_at=order.closed_at,
         allowed_actions=actions_open_to(order, viewer),
+        **more,
     )
 
 
-def _event_view(event: OrderEvent) -> EventView:
+def _event_view(event) -> EventView:
+    """An `OrderEvent`, or a row with its columns."""
     source = OrderState(event.from_state) if event.from_state else None
     return EventView(
         id=event.id,
