@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
@@ -18,10 +19,10 @@ from domain.roles import Role
 from domain.errors import NotPermitted
 from workflows.errors import SignInFailed, SignInReason
 from workflows import dashboards
-from workflows.identity import principal_for
+from workflows.identity import SIGNED_OUT_DETAIL
 from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
-from workflows.principal import Principal
+from workflows.principal import Bearer, Principal
 from infra.settings import Settings
 from infra.tokens import TokenError, TokenExpired, read_token
 
@@ -72,7 +73,9 @@ async def get_principal(
     settings: AppSettings,
     now: Now,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> Principal | Bearer:
+    """The caller: a dashboard at once (one primary-key read: a revoked token is refused on every
+    replica), a resident or staff member as a `Bearer`, read in the endpoint's thread (api/routing.py)."""
     if credentials is None:
         raise SignInFailed("sign in first: send Authorization: Bearer <token>", SignInReason.TOKEN_MISSING)
     try:
@@ -81,31 +84,23 @@ async def get_principal(
         raise SignInFailed("the token has expired; refresh it or sign in again", SignInReason.TOKEN_EXPIRED) from exc
     except TokenError as exc:
         raise SignInFailed("the token is not valid; sign in again", SignInReason.TOKEN_INVALID) from exc
-    if claims.kind == "dashboard":
-        # One primary-key read: a revoked dashboard token is refused at once, on every replica.
-        principal = await run_in_threadpool(dashboards.principal_for_token, request.app.state.db, claims, now)
-    else:
-        principal = await run_in_threadpool(_look_up, request.app.state.db, claims)
+    if claims.kind != "dashboard":
+        return Bearer(claims, request.app.state.db)
+    principal = await run_in_threadpool(dashboards.principal_for_token, request.app.state.db, claims, now)
     if principal is None:
-        raise SignInFailed("the account of this token no longer exists or is disabled, its password changed, or"
-                           " the dashboard token was revoked or rotated; sign in again", SignInReason.SIGNED_OUT)
+        raise SignInFailed(SIGNED_OUT_DETAIL, SignInReason.SIGNED_OUT)
     return principal
-
-
-def _look_up(database, claims) -> Principal | None:
-    # Its own read session: on SQLite the request's write lock is not taken just to know who asks.
-    with database.reader() as db:
-        return principal_for(db, claims)
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
 def require(*roles: Role):
-    async def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal | Bearer:
+        # On the token's word first (cheap); a Bearer is checked again once its account is read.
         if user.role not in roles:
             raise NotPermitted(f"this is for: {', '.join(r.value for r in roles)}")
-        return user
+        return replace(user, roles=roles) if isinstance(user, Bearer) else user
 
     return Depends(check)
 

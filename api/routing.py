@@ -15,6 +15,9 @@ with more requests in flight than threads, the threads then wait for connections
 by requests waiting for threads, and nothing moves until the pool times out. Closing
 the sessions in the endpoint's own thread, once its answer is built, breaks that cycle.
 Answers are plain models by then, so nothing is loaded after the close.
+
+The caller: a token's account is read in the endpoint's own thread, just before the
+endpoint runs (`_resolved`), rather than in a thread hand-off of its own.
 """
 
 from __future__ import annotations
@@ -25,22 +28,56 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 from starlette.types import Message, Receive, Scope, Send
 
 from api.bodies import check_body
+from storage.engine import READER_SESSION
+from workflows.identity import resolve_bearer
+from workflows.principal import Bearer
+
+
+def _resolved(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint's arguments with every `Bearer` read into its `Principal`.
+
+    A GET's session reads outside a transaction, so the read uses it: one connection for
+    the request. A write's session is left alone, not to begin its transaction (and, on
+    SQLite, take the writer's turn) before the use case means to.
+    """
+    bearers = [name for name, value in kwargs.items() if isinstance(value, Bearer)]
+    if not bearers:
+        return kwargs
+    reader = next((v for v in kwargs.values() if isinstance(v, Session) and v.info.get(READER_SESSION)), None)
+    resolved = dict(kwargs)
+    for name in bearers:
+        bearer = kwargs[name]
+        if reader is not None:
+            resolved[name] = resolve_bearer(reader, bearer)
+        else:
+            with bearer.database.reader() as db:
+                resolved[name] = resolve_bearer(db, bearer)
+    return resolved
 
 
 def _closing_sessions(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(endpoint):
-        return endpoint  # runs on the event loop; it does no blocking database work
+        # On the event loop, which does no blocking database work: a Bearer is read in
+        # the thread pool first.
+        @functools.wraps(endpoint)
+        async def run_async(*args: Any, **kwargs: Any) -> Any:
+            if any(isinstance(value, Bearer) for value in kwargs.values()):
+                kwargs = await run_in_threadpool(_resolved, kwargs)
+            return await endpoint(*args, **kwargs)
+
+        return run_async
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return endpoint(*args, **kwargs)
+            return endpoint(*args, **_resolved(kwargs))
         finally:
             for value in kwargs.values():
                 if isinstance(value, Session):

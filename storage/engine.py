@@ -14,6 +14,8 @@ from storage.writer_queue import QueuedWriterConnection, queue_for
 
 # Execution option read by the SQLite `begin` hook below.
 SQLITE_BEGIN = "wudan_sqlite_begin"
+# Session.info key marking a `Database.reader()` session.
+READER_SESSION = "wudan.reader"
 # How long a SQLite writer waits for its turn, and then for the file's lock (other processes).
 BUSY_SECONDS = 30
 
@@ -116,7 +118,9 @@ class Database:
     def reader(self) -> Session:
         """A session for a read or two outside any transaction: no BEGIN, and no ROLLBACK to
         send when it closes (one round trip fewer on PostgreSQL). Never for writes."""
-        return self._reader()
+        session = self._reader()
+        session.info[READER_SESSION] = True
+        return session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -61,14 +61,14 @@ class Counted:
 
 
 # (statements, checkouts) per request, as measured on SQLite and PostgreSQL: who is asking
-# (1, outside a transaction), the order with its category, the compare-and-set UPDATE, the
+# (1, outside a transaction: in a GET's own session, for a write in a reader's), the order with its category, the compare-and-set UPDATE, the
 # event, the outbox rows (one INSERT), then the answer: the names (category, grid, branch,
 # assignee in one statement), the photos and the timeline. Placing reads the resident, the
 # grid and the category, inserts the order, and adds the two hourly counters; a dispatch
 # reads the member, a completion updates its photos.
 BUDGET = {
     "place": (12, 2), "claim": (8, 2), "dispatch": (9, 2), "accept": (8, 2), "upload": (4, 2),
-    "complete": (9, 2), "rate": (8, 2), "get": (5, 2),
+    "complete": (9, 2), "rate": (8, 2), "get": (5, 1),
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.errors import DomainError, NotFound, RuleViolation
+from domain.errors import DomainError, NotFound, NotPermitted, RuleViolation
 from domain.roles import Role
 from storage.models import Grid, GridWorkerGrid, Order, Resident, Staff
 from infra.passwords import verify_password
@@ -21,7 +21,7 @@ from workflows.errors import (
     SignInFailed, SignInReason, UpstreamRateLimited, UpstreamRefused, UpstreamUnavailable, WeChatNotConfigured,
 )
 from workflows.inputs import Id, Phone, Strict, Text
-from workflows.principal import Principal
+from workflows.principal import Bearer, Principal
 from workflows.unit import use_case
 
 # errcodes of a login or phone code that is wrong, used, or expired.
@@ -145,6 +145,20 @@ def account_for(db: Session, kind: str, user_id: int) -> Resident | Staff:
     if account is None or (kind == "staff" and not account.active):
         raise SignInFailed(reason=SignInReason.SIGNED_OUT, key="sign-in.account-gone")
     return account
+
+
+SIGNED_OUT_DETAIL = ("the account of this token no longer exists or is disabled, its password changed, or the"
+                     " dashboard token was revoked or rotated; sign in again")
+
+
+def resolve_bearer(db: Session, bearer: Bearer) -> Principal:
+    """The principal a token names, read now; 401 if its account is gone, 403 if its role no longer fits."""
+    principal = principal_for(db, bearer.claims)
+    if principal is None:
+        raise SignInFailed(SIGNED_OUT_DETAIL, SignInReason.SIGNED_OUT)
+    if bearer.roles is not None and principal.role not in bearer.roles:
+        raise NotPermitted(f"this is for: {', '.join(r.value for r in bearer.roles)}")
+    return principal
 
 
 def principal_for(db: Session, claims: TokenClaims) -> Principal | None:

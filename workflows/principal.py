@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.roles import Role
+from infra.tokens import TokenClaims
 
 
 @dataclass(frozen=True)
@@ -20,3 +22,23 @@ class Principal:
     @property
     def is_staff(self) -> bool:
         return self.kind == "staff"
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who a valid token says is asking, before their account has been read.
+
+    The token is genuine and unexpired, and its role admitted to the route (`roles`), but
+    whether the account still exists, is enabled and still holds this token's version is
+    known only once `workflows.identity.resolve_bearer` has read it. That read runs in the
+    endpoint's own thread, with its other database work (api/routing.py), instead of in
+    a thread hand-off of its own. It is not a `Principal`: no use case can act on it.
+    """
+
+    claims: TokenClaims
+    database: Any  # storage.engine.Database, for the read
+    roles: tuple[Role, ...] | None = None
+
+    @property
+    def role(self) -> Role:
+        return Role(self.claims.role)
