@@ -16,10 +16,9 @@ from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 
 from domain.roles import Role
-from domain.errors import NotPermitted
 from workflows.errors import SignInFailed, SignInReason
 from workflows import dashboards
-from workflows.identity import SIGNED_OUT_DETAIL
+from workflows.identity import SIGNED_OUT_DETAIL, role_refused
 from workflows.inputs import MAX_ID, PhotoId
 from workflows.paging import MAX_PAGE_SIZE, PageRequest
 from workflows.principal import Bearer, Principal
@@ -99,7 +98,7 @@ def require(*roles: Role):
     async def check(user: CurrentUser) -> Principal | Bearer:
         # On the token's word first (cheap); a Bearer is checked again once its account is read.
         if user.role not in roles:
-            raise NotPermitted(f"this is for: {', '.join(r.value for r in roles)}")
+            raise role_refused(roles)
         return replace(user, roles=roles) if isinstance(user, Bearer) else user
 
     return Depends(check)

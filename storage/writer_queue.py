@@ -86,15 +86,14 @@ class QueuedWriterConnection(sqlite3.Connection):
             raise
 
     def commit(self) -> None:
-        try:
-            super().commit()
-        finally:
-            if not self.in_transaction:
-                self._give_back()
+        self._end(super().commit)
 
     def rollback(self) -> None:
+        self._end(super().rollback)
+
+    def _end(self, finish) -> None:
         try:
-            super().rollback()
+            finish()
         finally:
             if not self.in_transaction:
                 self._give_back()

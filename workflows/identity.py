@@ -157,8 +157,13 @@ def resolve_bearer(db: Session, bearer: Bearer) -> Principal:
     if principal is None:
         raise SignInFailed(SIGNED_OUT_DETAIL, SignInReason.SIGNED_OUT)
     if bearer.roles is not None and principal.role not in bearer.roles:
-        raise NotPermitted(f"this is for: {', '.join(r.value for r in bearer.roles)}")
+        raise role_refused(bearer.roles)
     return principal
+
+
+def role_refused(roles: tuple[Role, ...]) -> NotPermitted:
+    """The 403 for someone whose role the route does not admit."""
+    return NotPermitted(f"this is for: {', '.join(r.value for r in roles)}")
 
 
 def principal_for(db: Session, claims: TokenClaims) -> Principal | None:

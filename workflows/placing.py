@@ -183,7 +183,7 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         "grid_id": order.grid_id,
     })
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
-    write_outbox(db, order, event_id, Action.SUBMIT, None, notices, None, now, category=category)
+    write_outbox(db, order, category, event_id, Action.SUBMIT, None, notices, None, now)
     return order
 
 

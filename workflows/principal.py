@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
 from domain.roles import Role
 from infra.tokens import TokenClaims
+from storage.engine import Database
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Bearer:
     """
 
     claims: TokenClaims
-    database: Any  # storage.engine.Database, for the read
+    database: Database  # for the read
     roles: tuple[Role, ...] | None = None
 
     @property

@@ -149,8 +149,8 @@ def move(
     })
     db.info.setdefault(MOVES_KEY, []).append(transition.action.value)
     notices = ((notice_kind(transition.action), audiences(transition.source, transition.action)),)
-    write_outbox(db, order, event_id, transition.action, note, notices + extra_notices, before["prev_assignee_id"],
-                 now, category=category)
+    write_outbox(db, order, category, event_id, transition.action, note, notices + extra_notices,
+                 before["prev_assignee_id"], now)
     return event_id
 
 
@@ -181,19 +181,16 @@ def _refuse_stale(db: Session, order: Order, actor: Principal) -> None:
 def write_outbox(
     db: Session,
     order: Order,
+    category: Category,
     event_id: int,
     action: Action,
     note: str | None,
     notices: tuple[tuple[str, tuple[Audience, ...]], ...],
     previous_assignee: int | None,
     now: datetime,
-    *,
-    category: Category | None = None,
 ) -> None:
     """The outbox rows of one event, in one INSERT."""
     payload = {"action": action.value, "action_label": ACTION_LABELS[action], "note": note}
-    if category is None:
-        category = category_of(db, order)
     rows = []
     for kind, audience_list in notices:
         for audience in audience_list:
