@@ -110,17 +110,29 @@ def expected_numbers(data: dict) -> dict[str, str]:
     }
 
 
-def stats_traffic(driver, base: str) -> list[tuple[str, dict, int | None]]:
-    """(url, request headers, status) of each request to base/stats/ since the last call."""
-    sent, status = {}, {}
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        if message["method"] == "Network.requestWillBeSent" and params["request"]["url"].startswith(f"{base}/stats/"):
-            sent[params["requestId"]] = (params["request"]["url"], params["request"]["headers"])
-        elif message["method"] == "Network.responseReceived" and params["response"]["url"].startswith(f"{base}/stats/"):
-            status[params["requestId"]] = params["response"]["status"]
-    return [(url, headers, status.get(rid)) for rid, (url, headers) in sent.items()]
+class StatsTraffic:
+    """(url, request headers, status) of each request the page sent to base/stats/.
+
+    Chromium's performance log is read in pieces; a request sent before one read may be
+    answered after it, so requests and answers are kept across reads and matched by id.
+    """
+
+    def __init__(self, driver, base: str):
+        self.driver, self.base = driver, base
+        self.sent: dict[str, tuple[str, dict]] = {}
+        self.status: dict[str, int] = {}
+
+    def read(self) -> list[tuple[str, dict, int | None]]:
+        for entry in self.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            params = message.get("params", {})
+            if message["method"] == "Network.requestWillBeSent" \
+                    and params["request"]["url"].startswith(f"{self.base}/stats/"):
+                self.sent[params["requestId"]] = (params["request"]["url"], params["request"]["headers"])
+            elif message["method"] == "Network.responseReceived" \
+                    and params["response"]["url"].startswith(f"{self.base}/stats/"):
+                self.status[params["requestId"]] = params["response"]["status"]
+        return [(url, headers, self.status.get(rid)) for rid, (url, headers) in self.sent.items()]
 
 
 def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, world, clock, app):
@@ -173,10 +185,13 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
 
     # Polls repeat with the ETag and get 304 while nothing changes.
-    traffic = stats_traffic(browser, base)
-    wait_for(browser, lambda d: traffic.extend(stats_traffic(d, base)) or any(s == 304 for _, _, s in traffic),
-             "no poll was answered 304")
-    polled = [(h, s) for url, h, s in traffic if "/stats/overview" in url]
+    traffic = StatsTraffic(browser, base)
+
+    def overview_polls():
+        return [(h, s) for url, h, s in traffic.read() if "/stats/overview" in url]
+
+    wait_for(browser, lambda d: any(s == 304 for _, s in overview_polls()), "no overview poll was answered 304")
+    polled = overview_polls()
     assert all(h.get("Authorization") == f"Bearer {token}" for h, _ in polled)
     assert any("If-None-Match" in h and s == 304 for h, s in polled)
 
