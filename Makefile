@@ -10,6 +10,9 @@ HOST = 127.0.0.1
 PORT = 8000
 # Extra pytest arguments: make test PYTEST_ARGS="-x -k rating"
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each has its own SQLite files and PostgreSQL database.
+# Most tests wait on a database or a socket, so 2 fill 2 cores; TEST_PROCESSES=0 runs in one.
+TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help venv run test
@@ -35,4 +38,4 @@ run: $(STAMP)
 	$(VENV)/bin/wudan serve --demo --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
