@@ -201,6 +201,13 @@ def make_wudan_app():
     return ServerTiming(create_app())
 
 
+def make_stack_app():
+    """uvicorn --factory common:make_stack_app: the stack's floor (stack_app.py) on DATABASE_URL."""
+    from stack_app import app
+
+    return ServerTiming(app)
+
+
 def make_ping_app():
     """uvicorn --factory common:make_ping_app: a bare FastAPI app with /ping."""
     from bare_app import app

@@ -27,6 +27,12 @@ measures three things and compares them:
             UPDATE + two INSERTs). Not wudan's workflows, not SQLAlchemy: the minimal SQL
             a step needs, what the machine can do.
 
+  stack floor  (not part of the limit; --no-floor leaves it out) POST /move/{id} of
+            stack_app.py on each store: FastAPI, pydantic, PyJWT and SQLAlchemy Core with a
+            read, a compare-and-set UPDATE and two INSERTs in one transaction, nothing of
+            wudan's. Its req/s ÷ 7 beside wudan's loops/s tells how much of a request is the
+            libraries wudan is built on and how much is wudan.
+
   limit = min(bare GET req/s ÷ 7, raw SQL loops/s), and ratio = wudan loops/s ÷ limit,
   both taken within each round and then the median (min–max) over the rounds.
 
@@ -34,7 +40,7 @@ Loops/s everywhere = steps (requests, transactions) finished inside the measured
 ÷ 7 ÷ seconds: the steady-state loop rate, whatever phase each client's loop is in.
 
 The rounds are interleaved: each round runs every configuration once, round-robin
-(per client count: wudan on each store, bare GET, raw SQL on each store), so drift on
+(per client count: wudan on each store, bare GET, raw SQL on each store, the floor on each store), so drift on
 the machine hits them all alike. All servers stay up for the whole run.
 
 The HTTP client is cheap on purpose, so the server gets the cores: raw keep-alive
@@ -327,6 +333,42 @@ class PingLoop:
         t = perf()
         run.note("ping", t, await self.conn.request(self.data))
         run.loop_done()
+
+
+class StackMove:
+    """One POST /move/{id} of the stack's floor (stack_app.py): client i moves order i + 1, signed in as i + 1."""
+
+    def __init__(self, conn: Connection, i: int) -> None:
+        import jwt
+        from stack_app import SECRET
+
+        token = jwt.encode({"sub": str(i + 1), "exp": int(time.time()) + 86400}, SECRET, algorithm="HS256")
+        body = json.dumps({"note": "已处理完毕,请查看照片"}, ensure_ascii=False).encode()
+        self.conn = conn
+        self.data = conn.build(b"POST", f"/move/{i + 1}", auth_line(token) + JSON_TYPE, body)
+
+    async def __call__(self, run: HttpRun) -> None:
+        run.stop_if_over()
+        t = perf()
+        run.note("move", t, await self.conn.request(self.data))
+        run.loop_done()
+
+
+async def _check_stack(port: int) -> dict:
+    conn = Connection(HOST, port)
+    problems = []
+    unit = StackMove(conn, 0)
+    versions = []
+    for _ in range(20):
+        st, body, _ = await conn.request(unit.data)
+        if st != 200:
+            problems.append(f"POST /move/1 answers {st} {body[:200]!r}")
+            break
+        versions.append(json.loads(body)["version"])
+    if versions and versions != list(range(versions[0], versions[0] + len(versions))):
+        problems.append(f"versions {versions} do not count up by one")
+    conn.close()
+    return {"ok": not problems, "problems": problems, "requests": conn.requests, "connects": conn.connects}
 
 
 async def drive_http(port: int, clients: int, warmup: float, seconds: float, steps: list[str], make_unit) -> tuple:
@@ -833,6 +875,7 @@ def summarize(runs: list[dict], stores: list[str], clients: list[int], rounds: i
     for store in stores:
         for c in clients:
             w, b, r = pick("wudan", store, c), pick("bare", None, c), pick("raw", store, c)
+            f = pick("stack", store, c)
             limits, ratios = [], []
             for wm, bm, rm in zip(w, b, r):  # within each round
                 limit = min(bm["requests_per_s"] / REQUESTS_PER_LOOP, rm["loops_per_s"])
@@ -846,10 +889,16 @@ def summarize(runs: list[dict], stores: list[str], clients: list[int], rounds: i
                 "bare_get_div_7": [m["requests_per_s"] / REQUESTS_PER_LOOP for m in b],
                 "raw_sql_loops_per_s": [m["loops_per_s"] for m in r],
                 "limit": limits, "ratio": ratios,
+                "stack_per_s": [m["requests_per_s"] for m in f],
+                "stack_div_7": [m["requests_per_s"] / REQUESTS_PER_LOOP for m in f],
+                "stack_ratio": [fm["requests_per_s"] / REQUESTS_PER_LOOP / lim if lim else None
+                                for fm, lim in zip(f, limits)],
+                "stack_move": {k: median([m["steps"]["move"][k] for m in f]) if f else None
+                               for k in ("p50_ms", "p99_ms", "server_p50_ms")},
                 "limited_by": ["bare GET" if bm["requests_per_s"] / REQUESTS_PER_LOOP <= rm["loops_per_s"]
                                else "raw SQL" for bm, rm in zip(b, r)],
                 "errors": {"wudan": sum(http_error_count(m) for m in w), "bare": sum(http_error_count(m) for m in b),
-                           "raw": sum(raw_error_count(m) for m in r),
+                           "raw": sum(raw_error_count(m) for m in r), "stack": sum(http_error_count(m) for m in f),
                            "wudan_5xx": sum(m["errors"]["5xx"] for m in w),
                            "wudan_transport": sum(m["errors"]["transport"] for m in w)},
                 "wudan_steps": {s: {k: median([m["steps"][s][k] for m in w]) for k in
@@ -863,7 +912,8 @@ def summarize(runs: list[dict], stores: list[str], clients: list[int], rounds: i
 def error_text(point: dict, runs: list[dict]) -> str:
     """What went wrong in this row's runs, or 'none'."""
     bits = []
-    for kind, store in (("wudan", point["store"]), ("bare", None), ("raw", point["store"])):
+    for kind, store in (("wudan", point["store"]), ("bare", None), ("raw", point["store"]),
+                        ("stack", point["store"])):
         for m in runs:
             if m["kind"] != kind or m["store"] != store or m["clients"] != point["clients"]:
                 continue
@@ -892,15 +942,20 @@ def report(points: list[dict], runs: list[dict], args, clients: list[int]) -> st
     for p in points:
         rows.append([p["store"], p["clients"], spread(p["wudan_loops_per_s"]), spread(p["bare_get_div_7"]),
                      spread(p["raw_sql_loops_per_s"]), spread(p["limit"]), spread(p["ratio"], 3),
-                     error_text(p, runs)])
+                     spread(p["stack_div_7"]) if p["stack_div_7"] else "–",
+                     spread(p["stack_ratio"], 3) if p["stack_ratio"] else "–", error_text(p, runs)])
     out.append(table(["store", "clients", "wudan loops/s", "bare GET ÷ 7", "raw SQL loops/s", "limit",
-                      "wudan ÷ limit", "errors"], rows))
+                      "wudan ÷ limit", "stack floor ÷ 7", "floor ÷ limit", "errors"], rows))
     limited = Counter(x for p in points for x in p["limited_by"])
     out.append(f"\nloops/s = steps (requests, transactions) finished in the window ÷ 7 ÷ seconds. "
                f"limit = min(bare GET ÷ 7, raw SQL) within each round (set by: "
                + ", ".join(f"{k} {v}×" for k, v in limited.items()) + "). "
-               "bare GET = GET /ping-sync (sync def) req/s, the same for both stores.")
-    total = sum(p["errors"]["wudan"] + p["errors"]["bare"] + p["errors"]["raw"] for p in points)
+               "bare GET = GET /ping-sync (sync def) req/s, the same for both stores. "
+               "stack floor = POST /move of stack_app.py (FastAPI + pydantic + PyJWT + SQLAlchemy Core, "
+               "a read, a compare-and-set UPDATE and two INSERTs in one transaction) req/s: what the "
+               "libraries cost for a move with nothing of wudan's; not part of the limit.")
+    total = sum(p["errors"]["wudan"] + p["errors"]["bare"] + p["errors"]["raw"] + p["errors"]["stack"]
+                for p in points)
     out.append("\n**This run had errors (see the last column and the JSON); its numbers are suspect.**" if total
                else "\nNo 5xx, non-2xx, transport or raw SQL errors in any run.")
     at = min(clients, key=lambda c: (abs(c - 16), -c))
@@ -914,6 +969,10 @@ def report(points: list[dict], runs: list[dict], args, clients: list[int]) -> st
             rows.append([s, f"{fmt(w['p50_ms'])} / {fmt(w['p99_ms'])} ({fmt(w['server_p50_ms'])})",
                          f"{fmt(r['p50_ms'], 2)} / {fmt(r['p99_ms'], 2)}"])
         out.append(table(["step", "wudan p50 / p99 (server p50)", "raw SQL p50 / p99"], rows))
+        f = p["stack_move"]
+        if f["p50_ms"] is not None:
+            out.append(f"\nstack floor, POST /move: {fmt(f['p50_ms'])} / {fmt(f['p99_ms'])} ms "
+                       f"(server p50 {fmt(f['server_p50_ms'])})")
     return "\n".join(out)
 
 
@@ -977,6 +1036,8 @@ def main(argv: list[str] | None = None) -> int:
                                                        "during its measurements and write the stacks (collapsed, "
                                                        "one file per store and client count) to DIR; read them "
                                                        "with bench/spy_top.py")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="leave out the stack's floor (stack_app.py), measured by default")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop (cleaning up) after this long "
                                                                         "(default 1800)")
     args = parser.parse_args(argv)
@@ -986,8 +1047,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients are positive integers, --stores sqlite and/or postgres, --rounds ≥ 1")
     bound_run_time(args.max_seconds)
     per_config = args.warmup + args.seconds + 0.5
-    estimate = args.rounds * len(clients) * (2 * len(stores) + 1) * per_config + 30 * len(stores) + 20
-    log(f"{args.rounds} round(s) × {len(clients)} client counts × {2 * len(stores) + 1} configurations × "
+    configs = (3 if args.floor else 2) * len(stores) + 1
+    estimate = args.rounds * len(clients) * configs * per_config + 30 * len(stores) + 20
+    log(f"{args.rounds} round(s) × {len(clients)} client counts × {configs} configurations × "
         f"~{per_config:.1f} s + set-up: about {estimate / 60:.1f} min")
     if estimate > args.max_seconds:
         log(f"warning: that is more than --max-seconds {args.max_seconds:g}")
@@ -1003,6 +1065,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         wudan: dict[str, tuple] = {}
         raw: dict[str, RawSetup] = {}
+        floor: dict[str, Server] = {}
         for store in stores:
             fresh = stack.enter_context(fresh_database(store, "truewudan"))
             seed_demo(fresh)
@@ -1020,6 +1083,15 @@ def main(argv: list[str] | None = None) -> int:
                        PostgresStore(url.set(drivername="postgresql").render_as_string(hide_password=False)))
             setup = raw_prepare(backend, fresh_raw.data_dir / "raw-photos", max(clients))
             raw[store] = setup
+            if args.floor:
+                import stack_app
+
+                fresh_stack = stack.enter_context(fresh_database(store, "truestack"))
+                stack_app.prepare(fresh_stack.url, max(clients))
+                floor[store] = stack.enter_context(Server(
+                    "common:make_stack_app", workers=args.workers, cwd=fresh_stack.data_dir, env=fresh_stack.env,
+                    health="/ping"))
+                servers[f"stack-{store}"] = floor[store]
         bare = stack.enter_context(Server("common:make_ping_app", workers=args.workers, health="/ping"))
         servers["bare"] = bare
 
@@ -1028,6 +1100,8 @@ def main(argv: list[str] | None = None) -> int:
             checks[f"wudan-{store}"] = common.run_async(
                 _check_wudan(server.port, server.base, parts[0], tokens, categories, png))
         checks["bare"] = common.run_async(_check_ping(bare.port))
+        for store, server in floor.items():
+            checks[f"stack-{store}"] = common.run_async(_check_stack(server.port))
         results["client_check"] = checks
         for name, ch in checks.items():
             log(f"client check on {name}: {'ok' if ch['ok'] else 'FAILED'} "
@@ -1062,6 +1136,13 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"round {r + 1}/{args.rounds} clients={c} raw SQL {store}: {m['loops_per_s']:.1f} loops/s "
                         f"({m['whole_loops_per_s']:.1f} whole), errors {raw_error_count(m)}"
                         + (f" e.g. {m['errors']['examples'][0]}" if m['errors']['examples'] else ""))
+                for store, server in floor.items():
+                    m = measure_http(server.port, c, args.warmup, args.seconds, ["move"],
+                                     lambda i, conn: StackMove(conn, i))
+                    runs.append({"kind": "stack", "store": store, "round": r, **m})
+                    log(f"round {r + 1}/{args.rounds} clients={c} stack floor {store}: "
+                        f"{m['requests_per_s']:,.0f} req/s (÷7 = {m['requests_per_s'] / REQUESTS_PER_LOOP:.1f}), "
+                        f"errors {http_error_count(m)}")
     results["server_log_errors"] = {name: s.errors[-20:] for name, s in servers.items()}
     points = summarize(runs, stores, clients, args.rounds)
     results["points"] = points
@@ -1070,7 +1151,8 @@ def main(argv: list[str] | None = None) -> int:
     if server_errors:
         print(f"\n**Server logs had error lines: {server_errors}** (in the JSON).")
     write_json(args.json, results)
-    bad = sum(p["errors"]["wudan"] + p["errors"]["bare"] + p["errors"]["raw"] for p in points)
+    bad = sum(p["errors"]["wudan"] + p["errors"]["bare"] + p["errors"]["raw"] + p["errors"]["stack"]
+              for p in points)
     return 1 if bad else 0
 
 

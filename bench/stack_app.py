@@ -1,0 +1,179 @@
+"""The stack's floor: one move of an order through FastAPI, pydantic, PyJWT and SQLAlchemy Core, and nothing else.
+
+This is what wudan's own libraries cost for a move when everything of wudan is taken
+away: no middleware, no dependencies but the token check, no ORM session, no rules. It
+is measured beside wudan (bench/true_limit.py) to tell the framework's share of a
+request from wudan's own.
+
+POST /move/{order_id} with `Authorization: Bearer <HS256 JWT>` and a JSON body
+{"note": "..."} runs, in one transaction:
+
+  SELECT the order (the authorisation read: its state, version and grid)
+  UPDATE orders SET state, version = version + 1 WHERE id AND version   (compare and set)
+  INSERT the event, RETURNING its id
+  INSERT the outbox row of the notice
+
+and answers the order's new state as a pydantic model. The tables are its own (made by
+`prepare` before the server starts, one order per client), with an index on each foreign key
+as wudan has; the SQL is the minimal SQL a step needs, not wudan's statements.
+
+On SQLite (WAL, synchronous=NORMAL, busy_timeout, BEGIN IMMEDIATE) the writers of the
+process take turns on a lock, as wudan's do, so that none spins on SQLITE_BUSY.
+
+    stack_app.prepare(url, clients); uvicorn --factory common:make_stack_app   (DATABASE_URL from the environment)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from datetime import UTC, datetime
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, FastAPI, Header, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    Column, DateTime, ForeignKey, Integer, MetaData, String, Table, bindparam, create_engine, event, insert, select,
+    update,
+)
+
+SECRET = "stack-floor-secret-0123456789abcdef"  # the bench signs its own tokens with it
+STATES = ("submitted", "claimed", "dispatched", "accepted", "completed", "closed")
+
+metadata = MetaData()
+orders = Table(
+    "floor_orders", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_id", Integer, nullable=False, index=True),
+    Column("state", String(20), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+events = Table(
+    "floor_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", ForeignKey("floor_orders.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("from_state", String(20), nullable=False),
+    Column("to_state", String(20), nullable=False),
+    Column("actor_id", Integer, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+outbox = Table(
+    "floor_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", ForeignKey("floor_events.id"), nullable=False, index=True),
+    Column("audience_id", Integer, nullable=False),
+    Column("summary", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+)
+
+
+def _engine(url: str):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_size=20, max_overflow=20, connect_args={"check_same_thread": False,
+                                                                                  "isolation_level": None})
+
+        @event.listens_for(engine, "connect")
+        def pragmas(dbapi, _record):
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
+                dbapi.execute(f"PRAGMA {pragma}")
+
+        @event.listens_for(engine, "begin")
+        def begin_immediate(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine, threading.Lock()
+    # The pool recycles rather than pinging on every checkout, as wudan's does.
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800), contextlib.nullcontext()
+
+
+# Made by the lifespan, in the server's process, from DATABASE_URL.
+engine = None
+writer_turn = contextlib.nullcontext()
+
+
+class MoveRequest(BaseModel):
+    note: str = Field(min_length=1, max_length=500)
+
+
+class MovedOrder(BaseModel):
+    id: int
+    state: str
+    version: int
+    grid_id: int
+    event_id: int
+    updated_at: datetime
+
+
+def actor(authorization: Annotated[str, Header()]) -> int:
+    scheme, _, token = authorization.partition(" ")
+    try:
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        raise HTTPException(401, "bad token") from None
+    if scheme != "Bearer":
+        raise HTTPException(401, "bad token")
+    return int(claims["sub"])
+
+
+def prepare(url: str, count: int) -> None:
+    """The tables and `count` orders, made once before the server starts (its workers only use them)."""
+    made = create_engine(url)
+    metadata.create_all(made)
+    now = datetime.now(UTC)
+    with made.begin() as c:
+        c.execute(insert(orders), [{"id": i, "grid_id": i % 8 + 1, "state": STATES[0], "version": 0,
+                                    "updated_at": now} for i in range(1, count + 1)])
+    made.dispose()
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app):
+    global engine, writer_turn
+    engine, writer_turn = _engine(os.environ["DATABASE_URL"])
+    yield
+    engine.dispose()
+
+
+app = FastAPI(title="stack floor", lifespan=lifespan)
+
+
+@app.get("/ping")
+def ping() -> dict[str, bool]:
+    return {"ok": True}
+
+
+# Built once, with bound values: each request only binds and runs them (SQLAlchemy's
+# compiled cache then skips compiling, but not the building of a statement per call).
+READ = select(orders.c.state, orders.c.version, orders.c.grid_id).where(orders.c.id == bindparam("oid"))
+MOVE = (update(orders).where(orders.c.id == bindparam("oid"), orders.c.version == bindparam("seen"))
+        .values(state=bindparam("to"), version=bindparam("seen") + 1, updated_at=bindparam("now")))
+EVENT = insert(events).values(
+    order_id=bindparam("oid"), action="move", from_state=bindparam("from_"), to_state=bindparam("to"),
+    actor_id=bindparam("actor"), note=bindparam("note"), at=bindparam("now")).returning(events.c.id)
+NOTICE = insert(outbox).values(event_id=bindparam("event"), audience_id=bindparam("actor"),
+                               summary=bindparam("summary"), created_at=bindparam("now"))
+
+
+@app.post("/move/{order_id}")
+def move(order_id: int, body: MoveRequest, actor_id: Annotated[int, Depends(actor)]) -> MovedOrder:
+    now = datetime.now(UTC)
+    with writer_turn, engine.begin() as c:
+        row = c.execute(READ, {"oid": order_id}).one_or_none()
+        if row is None:
+            raise HTTPException(404, "no such order")
+        state, version, grid_id = row
+        to_state = STATES[(STATES.index(state) + 1) % len(STATES)]
+        if c.execute(MOVE, {"oid": order_id, "seen": version, "to": to_state, "now": now}).rowcount != 1:
+            raise HTTPException(409, "moved meanwhile")
+        event_id = c.execute(EVENT, {"oid": order_id, "from_": state, "to": to_state, "actor": actor_id,
+                                     "note": body.note, "now": now}).scalar_one()
+        c.execute(NOTICE, {"event": event_id, "actor": actor_id, "summary": f"order {order_id} is {to_state}",
+                           "now": now})
+    return MovedOrder(id=order_id, state=to_state, version=version + 1, grid_id=grid_id, event_id=event_id,
+                      updated_at=now)
