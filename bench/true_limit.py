@@ -876,6 +876,7 @@ def summarize(runs: list[dict], stores: list[str], clients: list[int], rounds: i
         for c in clients:
             w, b, r = pick("wudan", store, c), pick("bare", None, c), pick("raw", store, c)
             f = pick("stack", store, c)
+            fa = pick("stack", f"{store}-async", c)
             limits, ratios = [], []
             for wm, bm, rm in zip(w, b, r):  # within each round
                 limit = min(bm["requests_per_s"] / REQUESTS_PER_LOOP, rm["loops_per_s"])
@@ -893,12 +894,16 @@ def summarize(runs: list[dict], stores: list[str], clients: list[int], rounds: i
                 "stack_div_7": [m["requests_per_s"] / REQUESTS_PER_LOOP for m in f],
                 "stack_ratio": [fm["requests_per_s"] / REQUESTS_PER_LOOP / lim if lim else None
                                 for fm, lim in zip(f, limits)],
+                "stack_async_div_7": [m["requests_per_s"] / REQUESTS_PER_LOOP for m in fa],
+                "stack_async_move": {k: median([m["steps"]["move"][k] for m in fa]) if fa else None
+                                     for k in ("p50_ms", "p99_ms", "server_p50_ms")},
                 "stack_move": {k: median([m["steps"]["move"][k] for m in f]) if f else None
                                for k in ("p50_ms", "p99_ms", "server_p50_ms")},
                 "limited_by": ["bare GET" if bm["requests_per_s"] / REQUESTS_PER_LOOP <= rm["loops_per_s"]
                                else "raw SQL" for bm, rm in zip(b, r)],
                 "errors": {"wudan": sum(http_error_count(m) for m in w), "bare": sum(http_error_count(m) for m in b),
-                           "raw": sum(raw_error_count(m) for m in r), "stack": sum(http_error_count(m) for m in f),
+                           "raw": sum(raw_error_count(m) for m in r),
+                           "stack": sum(http_error_count(m) for m in f + fa),
                            "wudan_5xx": sum(m["errors"]["5xx"] for m in w),
                            "wudan_transport": sum(m["errors"]["transport"] for m in w)},
                 "wudan_steps": {s: {k: median([m["steps"][s][k] for m in w]) for k in
@@ -913,7 +918,7 @@ def error_text(point: dict, runs: list[dict]) -> str:
     """What went wrong in this row's runs, or 'none'."""
     bits = []
     for kind, store in (("wudan", point["store"]), ("bare", None), ("raw", point["store"]),
-                        ("stack", point["store"])):
+                        ("stack", point["store"]), ("stack", f"{point['store']}-async")):
         for m in runs:
             if m["kind"] != kind or m["store"] != store or m["clients"] != point["clients"]:
                 continue
@@ -939,13 +944,16 @@ def report(points: list[dict], runs: list[dict], args, clients: list[int]) -> st
     out.append(f"\nwudan against the true limit; uvicorn --workers {args.workers}; {what} "
                f"of {args.seconds:g} s per configuration (after {args.warmup:g} s warm-up)\n")
     rows = []
+    any_async = any(p["stack_async_div_7"] for p in points)
     for p in points:
         rows.append([p["store"], p["clients"], spread(p["wudan_loops_per_s"]), spread(p["bare_get_div_7"]),
                      spread(p["raw_sql_loops_per_s"]), spread(p["limit"]), spread(p["ratio"], 3),
                      spread(p["stack_div_7"]) if p["stack_div_7"] else "–",
-                     spread(p["stack_ratio"], 3) if p["stack_ratio"] else "–", error_text(p, runs)])
+                     spread(p["stack_ratio"], 3) if p["stack_ratio"] else "–",
+                     *([spread(p["stack_async_div_7"])] if any_async else []), error_text(p, runs)])
     out.append(table(["store", "clients", "wudan loops/s", "bare GET ÷ 7", "raw SQL loops/s", "limit",
-                      "wudan ÷ limit", "stack floor ÷ 7", "floor ÷ limit", "errors"], rows))
+                      "wudan ÷ limit", "stack floor ÷ 7", "floor ÷ limit", *(["async floor ÷ 7"] if any_async else []),
+                      "errors"], rows))
     limited = Counter(x for p in points for x in p["limited_by"])
     out.append(f"\nloops/s = steps (requests, transactions) finished in the window ÷ 7 ÷ seconds. "
                f"limit = min(bare GET ÷ 7, raw SQL) within each round (set by: "
@@ -972,6 +980,10 @@ def report(points: list[dict], runs: list[dict], args, clients: list[int]) -> st
         f = p["stack_move"]
         if f["p50_ms"] is not None:
             out.append(f"\nstack floor, POST /move: {fmt(f['p50_ms'])} / {fmt(f['p99_ms'])} ms "
+                       f"(server p50 {fmt(f['server_p50_ms'])})")
+        f = p["stack_async_move"]
+        if f["p50_ms"] is not None:
+            out.append(f"\nasync stack floor, POST /move: {fmt(f['p50_ms'])} / {fmt(f['p99_ms'])} ms "
                        f"(server p50 {fmt(f['server_p50_ms'])})")
     return "\n".join(out)
 
@@ -1038,6 +1050,9 @@ def main(argv: list[str] | None = None) -> int:
                                                        "with bench/spy_top.py")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="leave out the stack's floor (stack_app.py), measured by default")
+    parser.add_argument("--floor-async", action="store_true",
+                        help="also measure the floor's async variant (STACK_ASYNC=1: SQLAlchemy asyncio on "
+                             "asyncpg / aiosqlite, `pip install -e '.[bench]'`), shown as the store + '-async'")
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop (cleaning up) after this long "
                                                                         "(default 1800)")
     args = parser.parse_args(argv)
@@ -1047,7 +1062,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients are positive integers, --stores sqlite and/or postgres, --rounds ≥ 1")
     bound_run_time(args.max_seconds)
     per_config = args.warmup + args.seconds + 0.5
-    configs = (3 if args.floor else 2) * len(stores) + 1
+    configs = (2 + args.floor + args.floor_async) * len(stores) + 1
     estimate = args.rounds * len(clients) * configs * per_config + 30 * len(stores) + 20
     log(f"{args.rounds} round(s) × {len(clients)} client counts × {configs} configurations × "
         f"~{per_config:.1f} s + set-up: about {estimate / 60:.1f} min")
@@ -1092,6 +1107,15 @@ def main(argv: list[str] | None = None) -> int:
                     "common:make_stack_app", workers=args.workers, cwd=fresh_stack.data_dir, env=fresh_stack.env,
                     health="/ping"))
                 servers[f"stack-{store}"] = floor[store]
+            if args.floor_async:
+                import stack_app
+
+                fresh_stack = stack.enter_context(fresh_database(store, "truestackasync"))
+                stack_app.prepare(fresh_stack.url, max(clients))
+                floor[f"{store}-async"] = stack.enter_context(Server(
+                    "common:make_stack_app", workers=args.workers, cwd=fresh_stack.data_dir,
+                    env={**fresh_stack.env, "STACK_ASYNC": "1"}, health="/ping"))
+                servers[f"stack-{store}-async"] = floor[f"{store}-async"]
         bare = stack.enter_context(Server("common:make_ping_app", workers=args.workers, health="/ping"))
         servers["bare"] = bare
 
