@@ -79,7 +79,7 @@ outbox = Table(
 
 def _engine(url: str):
     if url.startswith("sqlite"):
-        engine = create_engine(url, pool_size=20, max_overflow=20, connect_args={"check_same_thread": False,
+        engine = create_engine(url, pool_size=10, max_overflow=10, connect_args={"check_same_thread": False,
                                                                                   "isolation_level": None})
 
         @event.listens_for(engine, "connect")
@@ -92,8 +92,8 @@ def _engine(url: str):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine, threading.Lock()
-    # The pool recycles rather than pinging on every checkout, as wudan's does.
-    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800), contextlib.nullcontext()
+    # The pool is sized as wudan's (10 + 10) and recycles rather than pinging on every checkout.
+    return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800), contextlib.nullcontext()
 
 
 # Made by the lifespan, in the server's process, from DATABASE_URL.
@@ -148,7 +148,7 @@ def _async_engine(url: str):
 
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
-        made = create_async_engine(url.set(drivername="sqlite+aiosqlite"), pool_size=20, max_overflow=20,
+        made = create_async_engine(url.set(drivername="sqlite+aiosqlite"), pool_size=10, max_overflow=10,
                                    connect_args={"isolation_level": None})
 
         @event.listens_for(made.sync_engine, "connect")
@@ -163,7 +163,7 @@ def _async_engine(url: str):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return made, asyncio.Lock()
-    return (create_async_engine(url.set(drivername="postgresql+asyncpg"), pool_size=20, max_overflow=20,
+    return (create_async_engine(url.set(drivername="postgresql+asyncpg"), pool_size=10, max_overflow=10,
                                 pool_recycle=1800), contextlib.nullcontext())
 
 

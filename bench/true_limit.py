@@ -991,7 +991,7 @@ def report(points: list[dict], runs: list[dict], args, clients: list[int]) -> st
 # =========================================================================== main
 
 
-def postgres_headroom(clients: int, workers: int) -> dict:
+def postgres_headroom(clients: int, workers: int, floors: int) -> dict:
     """Warn when the raw SQL threads and wudan's pools may not all get a PostgreSQL connection."""
     import psycopg
     from sqlalchemy.engine import make_url
@@ -1006,8 +1006,9 @@ def postgres_headroom(clients: int, workers: int) -> dict:
     except Exception as exc:  # noqa: BLE001 — the run itself will say what is wrong
         log(f"could not ask PostgreSQL about its connections: {exc}")
         return {}
-    # raw SQL: one per thread; wudan: its pool (10 + 10 overflow) per worker; ours: a few
-    need = clients + 20 * workers + 4
+    # raw SQL: one per thread; wudan and each floor server: a pool of 10 (+ 10 overflow) per
+    # worker, of which 10 stay open between measurements; ours: a few
+    need = clients + 10 * workers * (1 + floors) + 4
     free = limit - reserved - used
     if need > free:
         log(f"warning: PostgreSQL allows {limit} connections ({reserved} reserved), {used} are in use by others; "
@@ -1071,7 +1072,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {"machine": machine(), "args": vars(args), "runs": []}
     log(f"machine: {results['machine']}")
     if "postgres" in stores:
-        results["postgres_connections"] = postgres_headroom(max(clients), args.workers)
+        results["postgres_connections"] = postgres_headroom(max(clients), args.workers, args.floor + args.floor_async)
     from infra.images import solid_png
 
     png = solid_png()
