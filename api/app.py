@@ -12,7 +12,8 @@ from api.limits import BodyLimit
 from api.observability import RequestContext
 from api.problems import install_problem_handlers
 from api.routes import (
-    admin, auth, board, branch, dashboard, inbox, me, notifications_admin, office, ops, orders, photos, public, stats,
+    admin, auth, board, branch, dashboard, households, inbox, me, notifications_admin, office, ops, orders, photos,
+    public, stats,
 )
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
@@ -99,7 +100,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # Outermost: every answer has an id, a log line, a count, and an unexpected error the app's 500 problem.
     app.add_middleware(RequestContext, on_error=app.exception_handlers[Exception])
-    for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, office, notifications_admin, stats, dashboard):
+    for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, households, office,
+                   notifications_admin, stats, dashboard):
         app.include_router(module.router)
 
     _document_problem_schema(app)

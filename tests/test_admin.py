@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.households import DEFAULT_HOUSEHOLD_FLAGS
 from domain.states import OrderState
 from tests.helpers import count_moves
 from tests.world import PASSWORD
@@ -52,7 +53,8 @@ def test_get_town(client, world):
     town = ok(client.get("/admin/town", headers=world.auth("admin")))
     assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai",
                     "public_board_enabled": False,
-                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5}
+                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5,
+                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS)}
     other = ok(client.get("/admin/town", headers=world.auth("admin2")))
     assert other["id"] == world["town2"] and other["name"] == "邻镇"
 
@@ -61,7 +63,8 @@ def test_patch_town(client, world):
     admin = world.auth("admin")
     town = ok(client.patch("/admin/town", json={"name": "新名镇", "timezone": "Asia/Urumqi"}, headers=admin))
     assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False,
-                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5}
+                    "points_completed": 10, "points_five_star": 5, "points_overdue": -5,
+                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS)}
     assert ok(client.get("/admin/town", headers=admin)) == town
     # Only the admin's own town changes.
     assert ok(client.get("/admin/town", headers=world.auth("admin2")))["name"] == "邻镇"

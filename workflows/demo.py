@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from domain.roles import Role
 from storage.engine import Database
-from storage.models import Branch, Category, Grid, GridWorkerGrid, Resident, Staff, Town
+from storage.models import Branch, Building, Category, Grid, GridWorkerGrid, Household, Resident, Staff, Town
 from workflows import moves
 from workflows.identity import ProfileUpdate, update_profile
 from workflows.inputs import (
@@ -111,6 +111,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
             for i, name in enumerate(MEMBERS[b])
         ])
     members[0].append(staff(Role.MEMBER, "乡贤老周", "13800000399", members[0][0].branch_id, is_local_worthy=True))
+    _buildings_and_households(db, town, grids, members, start)
     categories = []
     for name, description, urgency, limits in CATEGORIES:
         keys = ("claim", "dispatch", "accept", "complete", "complete_urgent", "rate")
@@ -194,6 +195,43 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
         category_id=categories[2].id, description="空巢老人需要帮忙换煤气罐", grid_id=grids[2].id,
         contact_name="孙爷爷", contact_phone="13900000099", channel="visit",
     ), idempotency_key=None, photos_per_order=9, now=now - timedelta(hours=1))
+
+
+# (building, or None in a village, address, unit, room, flags, head of household)
+HOUSEHOLDS = [
+    ("1栋", "新城社区幸福小区1栋", "1", "101", [], "朱军"),  # the member's own: a 党员中心户
+    ("1栋", "新城社区幸福小区1栋", "1", "102", ["独居老人"], "陈奶奶"),
+    ("1栋", "新城社区幸福小区1栋", "1", "201", ["低保户"], "刘师傅"),
+    ("1栋", "新城社区幸福小区1栋", "2", "301", [], "赵先生"),
+    ("2栋", "新城社区幸福小区2栋", "1", "101", ["残疾人", "困难家庭"], "孙大姐"),
+    ("2栋", "新城社区幸福小区2栋", "1", "402", ["空巢老人"], "钱爷爷"),
+    (None, "东湖村3组12号", None, None, ["独居老人"], "张大爷"),
+    (None, "东湖村3组15号", None, None, ["低保户"], "李阿姨"),
+]
+
+
+def _buildings_and_households(db, town: Town, grids: list[Grid], members: list[list[Staff]], at: datetime) -> None:
+    """Two buildings of 新城社区第一网格 (a member leads each 楼栋党小组), households paired with
+    members (党员联户), 朱军's own home as a 党员中心户; two village households of 东湖村第一网格."""
+    community, village = grids[5], grids[0]
+    leader, helper = members[2][0], members[2][1]
+    buildings = {}
+    for name, head in (("1栋", leader), ("2栋", helper)):
+        buildings[name] = Building(town_id=town.id, grid_id=community.id, name=name, group_leader_id=head.id,
+                                   created_at=at)
+        db.add(buildings[name])
+    db.flush()
+    for i, (building, address, unit, room, flags, head_name) in enumerate(HOUSEHOLDS):
+        grid = village if building is None else community
+        paired = members[0][0] if building is None else (leader if building == "1栋" else helper)
+        place = f"{address}{unit}单元{room}室" if unit else address
+        db.add(Household(
+            town_id=town.id, grid_id=grid.id, building_id=buildings[building].id if building else None,
+            address=place, unit=unit, room=room, flags=flags, head_name=head_name,
+            paired_member_id=None if i == 0 else paired.id, central_member_id=leader.id if i == 0 else None,
+            created_at=at,
+        ))
+    db.flush()
 
 
 def _accounts(db) -> list[Account]:

@@ -17,7 +17,9 @@ from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from domain.messages import Term
 from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
-from storage.models import Branch, Category, DashboardToken, Grid, GridWorkerGrid, Order, Resident, Staff, Town
+from storage.models import (
+    Branch, Building, Category, DashboardToken, Grid, GridWorkerGrid, Household, Order, Resident, Staff, Town,
+)
 from infra.passwords import hash_password
 from workflows.hierarchy_inputs import (
     BranchCreate, BranchUpdate, CategoryCreate, CategoryUpdate, GridCreate, GridUpdate,
@@ -170,6 +172,8 @@ def delete_grid(db: Session, actor: Principal, grid_id: int, *, now: datetime) -
     _delete_unless_used(db, grid, [
         ("admin.used-by-orders", select(Order.id).where(Order.grid_id == grid.id)),
         ("admin.used-by-residents", select(Resident.id).where(Resident.grid_id == grid.id)),
+        ("admin.used-by-households", select(Household.id).where(Household.grid_id == grid.id)),
+        ("admin.used-by-buildings", select(Building.id).where(Building.grid_id == grid.id)),
     ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id)])
 
 
@@ -241,8 +245,27 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
     _save(db, staff)
     if body.grid_ids is not None:
         _set_grids(db, staff, body.grid_ids, town_id)
-    audit(db, actor, "update", "staff", staff.id, _changes(body), now=now)
+    released = _release_member(db, staff.id) if leaving else {}
+    audit(db, actor, "update", "staff", staff.id, {**_changes(body), **released}, now=now)
     return staff
+
+
+def _release_member(db: Session, staff_id: int) -> dict[str, int]:
+    """A member leaving the branch, or disabled, no longer looks after households nor leads a
+    building's party group: those links are cleared, and counted for the audit entry."""
+    paired = db.exec(select(Household).where(Household.paired_member_id == staff_id)).all()
+    central = db.exec(select(Household).where(Household.central_member_id == staff_id)).all()
+    led = db.exec(select(Building).where(Building.group_leader_id == staff_id)).all()
+    for household in paired:
+        household.paired_member_id = None
+    for household in central:
+        household.central_member_id = None
+    for building in led:
+        building.group_leader_id = None
+    db.flush()
+    counts = (("households_unpaired", len(paired)), ("central_household_cleared", len(central)),
+              ("buildings_without_leader", len(led)))
+    return {key: n for key, n in counts if n}
 
 
 def _holds_open_orders(db: Session, staff_id: int) -> bool:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from domain.households import MAX_FLAGS
 from domain.states import Urgency
 from workflows.inputs import Id, Patch, Phone, Plain, Strict, Text
 
@@ -29,6 +30,8 @@ class TownUpdate(Patch):
     points_completed: int | None = Field(None, ge=-100, le=100, description="党员积分 for a completed order.")
     points_five_star: int | None = Field(None, ge=-100, le=100, description="Extra points for a 5-star rating.")
     points_overdue: int | None = Field(None, ge=-100, le=100, description="Points for completing late (negative).")
+    household_flags: list[Annotated[Text, Field(max_length=20)]] | None = Field(
+        None, max_length=MAX_FLAGS, description="The flags households may carry (独居老人, 低保户, …).")
 
     @field_validator("timezone")
     @classmethod
@@ -49,6 +52,7 @@ class TownView(BaseModel):
     points_completed: int
     points_five_star: int
     points_overdue: int
+    household_flags: list[str]
 
 
 class BranchCreate(Strict):

@@ -166,7 +166,8 @@ def delete_category(category_id: PathId, user: Admin, db: Db, now: Now) -> Respo
 @router.get("/audit", responses=LIST)
 def list_audit(
     user: Admin, db: Db, page: Paging,
-    entity: Annotated[Literal["town", "branch", "grid", "staff", "category", "roster", "delivery", "dashboard_token"]
+    entity: Annotated[Literal["town", "branch", "grid", "building", "household", "staff", "category", "roster",
+                           "delivery", "dashboard_token"]
                       | None, Query()] = None,
 ) -> Page[AuditView]:
     """Who changed what in the town, newest first (passwords never shown)."""

@@ -2,6 +2,7 @@
 keep both in step (tests/test_schema.py compares them)."""
 
 from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Resident, Category
+from storage.models.households import Building, Household
 from storage.models.orders import Order, OrderEvent, Photo
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
@@ -15,6 +16,8 @@ __all__ = [
     "GridWorkerGrid",
     "Resident",
     "Category",
+    "Building",
+    "Household",
     "Order",
     "OrderEvent",
     "Photo",

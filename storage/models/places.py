@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from domain.households import DEFAULT_HOUSEHOLD_FLAGS
 
 from storage.models._fields import timestamp as _ts
 
@@ -22,6 +24,9 @@ class Town(SQLModel, table=True):
     points_completed: int = 10
     points_five_star: int = 5
     points_overdue: int = -5
+    # The flags its households may carry (独居老人, 低保户, …): the town's own list.
+    household_flags: list[str] = Field(default_factory=lambda: list(DEFAULT_HOUSEHOLD_FLAGS),
+                                       sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
 
 

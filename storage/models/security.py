@@ -23,7 +23,7 @@ class AuditEntry(SQLModel, table=True):
     actor_role: str = Field(max_length=20)
     actor_name: str | None = Field(default=None, max_length=50)
     action: str = Field(max_length=20)  # create | update | delete | import | retry | revoke | rotate
-    entity: str = Field(max_length=20)  # town | branch | grid | staff | category | roster | delivery | dashboard_token
+    entity: str = Field(max_length=20)  # town | branch | grid | building | household | staff | …
     entity_id: int | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()

@@ -1,0 +1,245 @@
+"""Buildings and households below the grid: the admin keeps them, staff read only their own."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+from domain.households import DEFAULT_HOUSEHOLD_FLAGS
+from storage.migrate import alembic_config, upgrade
+from storage.models import Town
+from tests.databases import TestDatabase, backend_params, postgres_reachable
+from tests.test_admin import ok, problem
+
+
+def building(client, world, grid="gridA1", name="1号楼", **extra) -> dict:
+    return ok(client.post("/admin/buildings", json={"grid_id": world[grid], "name": name, **extra},
+                          headers=world.auth("admin")), 201)
+
+
+def household(client, world, address, grid="gridA1", **extra) -> dict:
+    return ok(client.post("/admin/households", json={"grid_id": world[grid], "address": address, **extra},
+                          headers=world.auth("admin")), 201)
+
+
+@pytest.fixture
+def town(client, world) -> dict:
+    """Two buildings of grid A1, households in A1 (paired with memberA1, one his own home), one in A2, one in B1."""
+    b1 = building(client, world, group_leader_id=world["memberA1"])
+    b2 = building(client, world, name="2号楼")
+    homes = {
+        "home": household(client, world, "幸福路1号1单元101", building_id=b1["id"], unit="1", room="101",
+                          central_member_id=world["memberA1"], head_name="张党员"),
+        "paired": household(client, world, "幸福路1号1单元102", building_id=b1["id"], unit="1", room="102",
+                            paired_member_id=world["memberA1"], flags=["独居老人"], people=1, phone="13900009999"),
+        "plain": household(client, world, "幸福路2号", building_id=b2["id"], flags=["低保户", "残疾人"]),
+        "a2": household(client, world, "和平路8号", grid="gridA2", paired_member_id=world["memberA2"]),
+        "gb1": household(client, world, "乙村3组5号", grid="gridB1", flags=["独居老人"]),
+    }
+    return {"b1": b1, "b2": b2, **homes}
+
+
+def ids(page: dict) -> set[int]:
+    return {item["id"] for item in page["items"]}
+
+
+def test_the_admin_records_buildings_and_households_with_pairings(client, world, town):
+    listed = ok(client.get("/households", headers=world.auth("admin")))
+    assert listed["total"] == 5 and [h["id"] for h in listed["items"]] == sorted(ids(listed))
+    home = ok(client.get(f"/households/{town['home']['id']}", headers=world.auth("admin")))
+    assert home["is_central"] is True and home["central_member_id"] == world["memberA1"]
+    assert town["paired"]["paired_member_id"] == world["memberA1"] and town["paired"]["flags"] == ["独居老人"]
+    buildings = ok(client.get(f"/buildings?grid_id={world['gridA1']}", headers=world.auth("admin")))
+    assert {(b["name"], b["households"], b["group_leader_id"]) for b in buildings["items"]} == {
+        ("1号楼", 2, world["memberA1"]), ("2号楼", 1, None)}
+    flagged = ok(client.get("/households?flag=独居老人", headers=world.auth("admin")))
+    assert ids(flagged) == {town["paired"]["id"], town["gb1"]["id"]} and flagged["total"] == 2
+    central = ok(client.get("/households?central=true", headers=world.auth("admin")))
+    assert ids(central) == {town["home"]["id"]}
+    paged = ok(client.get("/households?limit=2&offset=2", headers=world.auth("admin")))
+    assert paged["total"] == 5 and len(paged["items"]) == 2 and paged["offset"] == 2
+    audit = ok(client.get("/admin/audit?entity=household", headers=world.auth("admin")))
+    assert audit["total"] == 5
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("admin", {"home", "paired", "plain", "a2", "gb1"}),
+    ("secA", {"home", "paired", "plain", "a2"}),
+    ("secB", {"gb1"}),
+    ("workerA1", {"home", "paired", "plain"}),
+    ("workerB1", {"gb1"}),
+    ("memberA1", {"home", "paired"}),
+    ("memberA2", {"a2"}),
+    ("memberB1", set()),
+    ("admin2", set()),
+])
+def test_each_staff_member_reads_only_their_households(client, world, town, who, expected):
+    seen = ok(client.get("/households", headers=world.auth(who)))
+    assert ids(seen) == {town[k]["id"] for k in expected} and seen["total"] == len(expected)
+    for key in ("home", "paired", "plain", "a2", "gb1"):
+        r = client.get(f"/households/{town[key]['id']}", headers=world.auth(who))
+        if key in expected:
+            assert ok(r)["address"] == town[key]["address"]
+        else:
+            problem(r, 404)
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("admin", {"b1", "b2"}), ("secA", {"b1", "b2"}), ("workerA1", {"b1", "b2"}), ("workerA2", set()),
+    ("memberA1", {"b1"}), ("memberA2", set()), ("secB", set()), ("admin2", set()),
+])
+def test_each_staff_member_reads_only_their_buildings(client, world, town, who, expected):
+    seen = ok(client.get("/buildings", headers=world.auth(who)))
+    assert ids(seen) == {town[k]["id"] for k in expected}
+    r = client.get(f"/buildings/{town['b1']['id']}", headers=world.auth(who))
+    if "b1" in expected:
+        ok(r)
+    else:
+        problem(r, 404)
+
+
+@pytest.mark.parametrize("who", ["res1", "dashboard"])
+def test_residents_and_dashboards_read_no_households(client, world, town, who):
+    for path in ("/households", f"/households/{town['home']['id']}", "/buildings"):
+        problem(client.get(path, headers=world.auth(who)), 403)
+
+
+@pytest.mark.parametrize("who", ["secA", "workerA1", "memberA1", "res1", "admin2"])
+def test_only_the_town_admin_writes(client, world, town, who):
+    headers = world.auth(who)
+    refused = [
+        client.post("/admin/households", json={"grid_id": world["gridA1"], "address": "x"}, headers=headers),
+        client.patch(f"/admin/households/{town['plain']['id']}", json={"flags": []}, headers=headers),
+        client.delete(f"/admin/households/{town['plain']['id']}", headers=headers),
+        client.post("/admin/buildings", json={"grid_id": world["gridA1"], "name": "x"}, headers=headers),
+        client.delete(f"/admin/buildings/{town['b2']['id']}", headers=headers),
+    ]
+    # Another town's admin may write, but not find this town's rows.
+    expected = [422, 404, 404, 422, 404] if who == "admin2" else [403] * 5
+    assert [r.status_code for r in refused] == expected, [r.text for r in refused]
+    assert ok(client.get(f"/households/{town['plain']['id']}", headers=world.auth("admin")))["flags"] == [
+        "低保户", "残疾人"]
+
+
+def test_the_rules_of_who_and_where(client, world, town):
+    admin = world.auth("admin")
+
+    def refused(r, status, code):
+        body = problem(r, status)
+        assert body["code"] == code, body
+        return body
+
+    a1 = world["gridA1"]
+    # A pairing or a building's leader is an active member of the grid's own branch.
+    for staff in ("memberB1", "workerA1", "secA", "memberC1"):
+        refused(client.post("/admin/households", json={"grid_id": a1, "address": f"{staff} 家",
+                                                       "paired_member_id": world[staff]}, headers=admin),
+                422, "rule-violation")
+    refused(client.post("/admin/buildings", json={"grid_id": a1, "name": "3号楼", "group_leader_id": world["memberB1"]},
+                        headers=admin), 422, "rule-violation")
+    # A building of another grid, a grid of another town, flags the town does not use.
+    body = refused(client.post("/admin/households", json={"grid_id": world["gridA2"], "address": "x",
+                                                          "building_id": town["b1"]["id"]}, headers=admin),
+                   422, "rule-violation")
+    assert str(town["b1"]["id"]) in body["detail"]
+    refused(client.post("/admin/households", json={"grid_id": world["gridC1"], "address": "x"}, headers=admin),
+            422, "rule-violation")
+    body = refused(client.post("/admin/households", json={"grid_id": a1, "address": "x", "flags": ["外星人"]},
+                               headers=admin), 422, "rule-violation")
+    assert "外星人" in body["detail"]
+    # One household per address of a grid; one home (党员中心户) per member; one name per building of a grid.
+    refused(client.post("/admin/households", json={"grid_id": a1, "address": "幸福路2号"}, headers=admin),
+            409, "conflict")
+    refused(client.post("/admin/households", json={"grid_id": a1, "address": "新址",
+                                                   "central_member_id": world["memberA1"]}, headers=admin),
+            409, "conflict")
+    refused(client.post("/admin/buildings", json={"grid_id": a1, "name": "1号楼"}, headers=admin), 409, "conflict")
+    # A building with households is not deleted; nor is a grid with buildings or households.
+    refused(client.delete(f"/admin/buildings/{town['b2']['id']}", headers=admin), 409, "conflict")
+    refused(client.delete(f"/admin/grids/{world['gridB1']}", headers=admin), 409, "conflict")
+    # Nothing of the refusals was written.
+    assert ok(client.get("/households", headers=admin))["total"] == 5
+    assert ok(client.get("/buildings", headers=admin))["total"] == 2
+
+
+def test_the_town_chooses_its_flags(client, world, town):
+    admin = world.auth("admin")
+    assert "低保户" in ok(client.get("/admin/town", headers=admin))["household_flags"]
+    ok(client.patch("/admin/town", json={"household_flags": ["独居老人", "重点关爱"]}, headers=admin))
+    changed = ok(client.patch(f"/admin/households/{town['plain']['id']}", json={"flags": ["重点关爱", "重点关爱"]},
+                              headers=admin))
+    assert changed["flags"] == ["重点关爱"]
+    body = problem(client.patch(f"/admin/households/{town['gb1']['id']}", json={"flags": ["低保户"]},
+                                headers=admin), 422)
+    assert "低保户" in body["detail"]
+
+
+def test_moving_and_clearing(client, world, town):
+    admin = world.auth("admin")
+    moved = ok(client.patch(f"/admin/households/{town['plain']['id']}",
+                            json={"building_id": town["b1"]["id"], "paired_member_id": world["memberA2"]},
+                            headers=admin))
+    assert moved["building_id"] == town["b1"]["id"]
+    # To another grid, its building must go along (or be cleared).
+    problem(client.patch(f"/admin/households/{town['plain']['id']}", json={"grid_id": world["gridA2"]},
+                         headers=admin), 422)
+    moved = ok(client.patch(f"/admin/households/{town['plain']['id']}",
+                            json={"grid_id": world["gridA2"], "building_id": None}, headers=admin))
+    assert (moved["grid_id"], moved["building_id"]) == (world["gridA2"], None)
+    assert ok(client.patch(f"/admin/buildings/{town['b1']['id']}", json={"group_leader_id": None},
+                           headers=admin))["group_leader_id"] is None
+    r = client.delete(f"/admin/buildings/{town['b2']['id']}", headers=admin)
+    assert r.status_code == 204, r.text
+    r = client.delete(f"/admin/households/{town['gb1']['id']}", headers=admin)
+    assert r.status_code == 204, r.text
+    problem(client.get(f"/households/{town['gb1']['id']}", headers=admin), 404)
+
+
+def test_a_member_who_leaves_no_longer_looks_after_households(client, world, town, database):
+    admin = world.auth("admin")
+    ok(client.patch(f"/admin/staff/{world['memberA1']}", json={"branch_id": world["branchB"]}, headers=admin))
+    home = ok(client.get(f"/households/{town['home']['id']}", headers=admin))
+    paired = ok(client.get(f"/households/{town['paired']['id']}", headers=admin))
+    b1 = ok(client.get(f"/buildings/{town['b1']['id']}", headers=admin))
+    assert (home["central_member_id"], paired["paired_member_id"], b1["group_leader_id"]) == (None, None, None)
+    entry = ok(client.get("/admin/audit?entity=staff", headers=admin))["items"][0]
+    assert entry["changes"]["households_unpaired"] == 1 and entry["changes"]["buildings_without_leader"] == 1
+    with database.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM households WHERE paired_member_id = :m OR central_member_id = :m"),
+                         {"m": world["memberA1"]}).scalar() == 0
+
+
+def test_chinese_readers_get_chinese_refusals(client, world, town):
+    headers = {**world.auth("admin"), "Accept-Language": "zh-CN"}
+    body = problem(client.post("/admin/households", json={"grid_id": world["gridA1"], "address": "x",
+                                                          "flags": ["外星人"]}, headers=headers), 422)
+    assert "住户标签" in body["detail"]
+    body = problem(client.get("/households/999999", headers=headers), 404)
+    assert "住户" in body["detail"]
+
+
+@pytest.mark.parametrize("backend", backend_params())
+def test_existing_towns_get_the_default_flags(backend, tmp_path):
+    """Upgrading a populated 0011 database gives its towns the default household flags, and back down again."""
+    if backend == "postgres" and postgres_reachable():
+        pytest.skip("PostgreSQL not reachable")
+    old = TestDatabase(backend, tmp_path, revision="0011")
+    try:
+        engine = old.database.engine
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO towns (id, name, timezone, public_board_enabled, points_completed, points_five_star,"
+                " points_overdue, created_at) VALUES (1, 't', 'Asia/Shanghai', false, 10, 5, -5, CURRENT_TIMESTAMP)"))
+        upgrade(engine)
+        with old.database.session() as db:
+            assert db.get(Town, 1).household_flags == list(DEFAULT_HOUSEHOLD_FLAGS)
+        config = alembic_config(engine)
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0011")
+            connection.commit()
+        assert "household_flags" not in {c["name"] for c in inspect(engine).get_columns("towns")}
+        assert not inspect(engine).has_table("households")
+    finally:
+        old.drop()
