@@ -31,3 +31,8 @@ def may_look_after(*, role: str, active: bool, member_branch_id: int | None, gri
 def building_fits(*, building_grid_id: int | None, household_grid_id: int) -> bool:
     """A household's building is one of its own grid's (or it has none)."""
     return building_grid_id is None or building_grid_id == household_grid_id
+
+
+def pairing_coverage(paired: int, households: int) -> float | None:
+    """联户覆盖率: households paired with a member ÷ households recorded; None with none recorded."""
+    return round(paired / households, 4) if households else None

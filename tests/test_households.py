@@ -243,3 +243,81 @@ def test_existing_towns_get_the_default_flags(backend, tmp_path):
         assert not inspect(engine).has_table("households")
     finally:
         old.drop()
+
+
+def test_household_numbers_equal_a_recount_of_the_rows(client, world, database):
+    """A generated town: the numbers of /stats/households equal a count of the rows, grid by grid and in all."""
+    import random
+
+    rng = random.Random(12)
+    admin = world.auth("admin")
+    flags = ["独居老人", "低保户", "残疾人"]
+    members = {"gridA1": ["memberA1", "memberA2"], "gridA2": ["memberA1", "memberA2"], "gridB1": ["memberB1"]}
+    central_left = {"memberA1", "memberA2", "memberB1"}
+    for grid in members:
+        for b in range(rng.randint(0, 2)):
+            building(client, world, grid=grid, name=f"{grid}-{b}")
+        for i in range(rng.randint(3, 12)):
+            extra = {"flags": rng.sample(flags, rng.randint(0, 2))}
+            if rng.random() < 0.6:
+                extra["paired_member_id"] = world[rng.choice(members[grid])]
+            homeless = [m for m in members[grid] if m in central_left]
+            if homeless and rng.random() < 0.2:
+                central_left.discard(who := rng.choice(homeless))
+                extra["central_member_id"] = world[who]
+            household(client, world, f"{grid} {i}号", grid=grid, **extra)
+    ok(client.patch(f"/admin/grids/{world['gridA1']}", json={"households": 40}, headers=admin))
+
+    with database.engine.connect() as c:
+        rows = [dict(r._mapping) for r in c.execute(text(
+            "SELECT grid_id, flags, paired_member_id, central_member_id FROM households"))]
+        buildings = dict(c.execute(text("SELECT grid_id, count(*) FROM buildings GROUP BY grid_id")).all())
+    import json as _json
+
+    def recount(grid_ids):
+        mine = [r for r in rows if r["grid_id"] in grid_ids]
+        flagged: dict[str, int] = {}
+        for r in mine:
+            for f in (r["flags"] if isinstance(r["flags"], list) else _json.loads(r["flags"])):
+                flagged[f] = flagged.get(f, 0) + 1
+        paired = sum(r["paired_member_id"] is not None for r in mine)
+        return {"households": len(mine), "paired": paired, "central": sum(r["central_member_id"] is not None
+                                                                          for r in mine),
+                "pairing_members": len({r["paired_member_id"] for r in mine} - {None}),
+                "buildings": sum(buildings.get(g, 0) for g in grid_ids), "flagged": flagged,
+                "coverage": round(paired / len(mine), 4) if mine else None}
+
+    def shown(counts):
+        return {k: counts[k] for k in ("households", "paired", "central", "pairing_members", "buildings", "flagged",
+                                       "coverage")}
+
+    town_grids = [world["gridA1"], world["gridA2"], world["gridB1"]]
+    for who, grid_ids in (("admin", town_grids), ("dashboard", town_grids), ("secA", town_grids[:2])):
+        answer = ok(client.get("/stats/households", headers=world.auth(who)))
+        assert shown(answer["total"]) == recount(grid_ids), who
+        assert [g["grid"]["id"] for g in answer["grids"]] == grid_ids
+        for g in answer["grids"]:
+            assert shown(g) == recount([g["grid"]["id"]]), (who, g["grid"])
+        assert answer["total"]["declared"] == 40
+    one = ok(client.get(f"/stats/households?grid_id={world['gridB1']}", headers=admin))
+    assert shown(one["total"]) == recount([world["gridB1"]]) and one["scope"]["grid_id"] == world["gridB1"]
+
+
+def test_household_numbers_are_scoped_and_polled_with_an_etag(client, world, town):
+    for who in ("workerA1", "memberA1", "res1"):
+        problem(client.get("/stats/households", headers=world.auth(who)), 403)
+    problem(client.get(f"/stats/households?branch_id={world['branchB']}", headers=world.auth("secA")), 404)
+    problem(client.get(f"/stats/households?grid_id={world['gridC1']}", headers=world.auth("admin")), 404)
+    assert ok(client.get("/stats/households", headers=world.auth("admin2")))["total"]["households"] == 0
+
+    headers = world.auth("dashboard")
+    first = client.get("/stats/households", headers=headers)
+    assert first.status_code == 200 and first.json()["total"]["paired"] == 2
+    etag = first.headers["ETag"]
+    again = client.get("/stats/households", headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    ok(client.patch(f"/admin/households/{town['plain']['id']}", json={"paired_member_id": world["memberA2"]},
+                    headers=world.auth("admin")))
+    changed = client.get("/stats/households", headers={**headers, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json()["total"]["paired"] == 3
+    assert changed.headers["ETag"] != etag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
@@ -18,6 +19,7 @@ from api.problems import problem_responses
 from api.routing import api_router
 from storage.engine import Database
 from workflows import stats
+from workflows.household_stats import HouseholdStats, household_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -105,6 +107,32 @@ async def overdue(
 ) -> Response:
     """The most overdue open orders now, with nothing about the resident."""
     return await _answer(request, user, now, lambda db: stats.overdue_orders(db, user, query, now, limit))
+
+
+async def _answer_from_rows(request: Request, compute: Callable[[Session], BaseModel]) -> Response:
+    return await run_in_threadpool(_from_rows_in_thread, request.app.state.db,
+                                   request.headers.get("if-none-match", ""), compute)
+
+
+def _from_rows_in_thread(database: Database, if_none_match: str, compute: Callable[[Session], BaseModel]) -> Response:
+    """For numbers counted from the rows as they are (no projection behind them): the ETag is
+    the answer's own digest, so a poll reads but an unchanged answer is not sent again."""
+    with database.reader() as db:
+        body = compute(db).model_dump(mode="json")
+    numbers = {key: value for key, value in body.items() if key != "as_of"}  # the reading time is not a change
+    etag = f'W/"{hashlib.sha256(json.dumps(numbers, sort_keys=True).encode()).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(body, headers=headers)
+
+
+@router.get("/households", response_model=HouseholdStats)
+async def households(request: Request, user: CurrentUser, now: Now, branch_id: QueryId = None,
+                     grid_id: QueryId = None) -> Response:
+    """Households recorded per grid, 党员联户 and the 联户覆盖率, 党员中心户, buildings, households by flag."""
+    return await _answer_from_rows(
+        request, lambda db: household_stats(db, user, branch_id=branch_id, grid_id=grid_id, now=now))
 
 
 @router.get("/summary")
