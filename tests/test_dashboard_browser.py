@@ -155,6 +155,8 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     unclaimed = place(http, world, who="res2")["id"]
     clock.advance(hours=3)  # the unclaimed order is past its 2-hour claim limit
     count_moves(app)
+    assert http.post("/admin/households", json={"grid_id": world["gridA1"], "address": "幸福路1号", "flags": ["独居老人"],
+                                               "paired_member_id": world["memberA1"]}, headers=admin).status_code == 201
 
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
@@ -181,6 +183,12 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     assert f"#{unclaimed}" in [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#overdue tr td:first-child")]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#overdue tr")) == len(overdue)
     assert browser.find_elements(By.CSS_SELECTOR, "#trend svg polyline"), "the daily trend is drawn"
+    homes = http.get("/stats/households", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#households tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:4] for row in rows] == [
+        [g["grid"]["name"], str(g["households"]), str(g["buildings"]), str(g["paired"])] for g in homes["grids"]]
+    assert "独居老人 1" in rows[[g["grid"]["id"] for g in homes["grids"]].index(world["gridA1"])].text
+    assert "100.0%" in text(browser, "households-total")
     assert browser.execute_script("return window.__xss") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
 

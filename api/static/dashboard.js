@@ -260,6 +260,27 @@
     }));
   }
 
+  function flagText(flagged) {
+    const parts = Object.entries(flagged || {}).map(([flag, n]) => flag + " " + count(n));
+    return parts.length ? parts.join(" · ") : "—";
+  }
+
+  function renderHouseholds(data) {
+    const items = data.grids || [];
+    const total = data.total || {};
+    $("households-total").textContent = "共 " + count(total.households) + " 户，联户覆盖率 " + percent(total.coverage);
+    if (!items.length) return emptyRow($("households"), 7, "暂无住户");
+    $("households").replaceChildren(...items.map((g) => {
+      const row = el("tr");
+      row.append(
+        el("td", g.grid.name), el("td", count(g.households), "num"), el("td", count(g.buildings), "num"),
+        el("td", count(g.paired), "num"), rateBar(g.coverage), el("td", count(g.central), "num"),
+        el("td", flagText(g.flagged)),
+      );
+      return row;
+    }));
+  }
+
   // ---- polling --------------------------------------------------------------------------
 
   const sources = [
@@ -268,6 +289,7 @@
     { path: "stats/grids", render: renderGrids },
     { path: "stats/leaderboard", render: renderLeaderboard },
     { path: "stats/overdue", extra: { limit: "20" }, render: renderOverdue },
+    { path: "stats/households", render: renderHouseholds },
   ];
 
   class SignInNeeded extends Error {}
