@@ -321,3 +321,87 @@ def test_household_numbers_are_scoped_and_polled_with_an_etag(client, world, tow
     changed = client.get("/stats/households", headers={**headers, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.json()["total"]["paired"] == 3
     assert changed.headers["ETag"] != etag
+
+
+def households_csv(*rows: dict, columns=None) -> bytes:
+    import csv
+    import io
+
+    from workflows.household_import import COLUMNS
+
+    columns = columns or COLUMNS
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in columns])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def post_households(client, world, content: bytes, expect=200, who="admin", **params):
+    r = client.post("/admin/households/import", params=params, headers=world.auth(who),
+                    files={"file": ("households.csv", content, "text/csv")})
+    assert r.status_code == expect, r.text
+    return r.json()
+
+
+def test_households_are_imported_from_a_file_and_again_without_change(client, world):
+    admin = world.auth("admin")
+    phone = world.phones
+    rows = [
+        {"网格": "gridA1", "楼栋": "1号楼", "地址": "幸福路1号101", "单元": "1", "房号": "101", "户主": "张三",
+         "电话": "13900008888", "人数": "2", "标签": "独居老人、低保户", "联户党员手机号": phone["memberA1"]},
+        {"网格": "gridA1", "楼栋": "1号楼", "地址": "幸福路1号102", "中心户党员手机号": phone["memberA2"]},
+        {"所属支部": "乙村党支部", "网格": "gridB1", "地址": "乙村3组5号", "联户党员手机号": phone["memberB1"]},
+    ]
+    content = households_csv(*rows)
+    dry = post_households(client, world, content, dry_run="true")
+    assert (dry["dry_run"], dry["created"], dry["updated"], dry["unchanged"]) == (True, 3, 0, 0)
+    assert dry["buildings_created"] == ["gridA1 1号楼"]
+    assert ok(client.get("/households", headers=admin))["total"] == 0, "a dry run writes nothing"
+
+    done = post_households(client, world, content)
+    assert (done["dry_run"], done["created"], done["buildings_created"]) == (False, 3, ["gridA1 1号楼"])
+    listed = {h["address"]: h for h in ok(client.get("/households", headers=admin))["items"]}
+    first = listed["幸福路1号101"]
+    assert (first["flags"], first["people"], first["paired_member_id"], first["head_name"]) == (
+        ["独居老人", "低保户"], 2, world["memberA1"], "张三")
+    assert listed["幸福路1号102"]["central_member_id"] == world["memberA2"]
+    assert first["building_id"] == listed["幸福路1号102"]["building_id"] is not None
+    assert ok(client.get("/buildings", headers=admin))["total"] == 1
+
+    again = post_households(client, world, content)
+    assert (again["created"], again["updated"], again["unchanged"], again["buildings_created"]) == (0, 0, 3, [])
+    rows[0]["人数"] = "3"
+    rows[1]["楼栋"] = "2号楼"
+    changed = post_households(client, world, households_csv(*rows))
+    assert (changed["created"], changed["updated"], changed["unchanged"]) == (0, 2, 1)
+    assert {p["address"]: p["changed"] for p in changed["plan"] if p["action"] == "update"} == {
+        "幸福路1号101": ["people"], "幸福路1号102": ["building_id"]}
+    # An empty cell keeps what is stored.
+    kept = post_households(client, world, households_csv({"网格": "gridA1", "地址": "幸福路1号101"}))
+    assert kept["unchanged"] == 1
+    assert ok(client.get(f"/households/{first['id']}", headers=admin))["flags"] == ["独居老人", "低保户"]
+    audit = ok(client.get("/admin/audit?entity=household", headers=admin))["items"]
+    assert audit[0]["action"] == "import" and audit[0]["changes"]["rows"] == 1
+
+
+def test_a_bad_row_refuses_the_whole_file_with_every_error(client, world):
+    phone = world.phones
+    content = households_csv(
+        {"网格": "gridA1", "地址": "好的一户"},
+        {"网格": "无此网格", "地址": "x"},
+        {"网格": "gridA1", "地址": "y", "联户党员手机号": phone["memberB1"]},
+        {"网格": "gridA1", "地址": "z", "标签": "外星人", "人数": "很多"},
+        {"网格": "gridA1", "地址": "好的一户"},
+        {"网格": "gridA1", "地址": "w", "电话": "12"},
+    )
+    body = post_households(client, world, content, expect=422)
+    assert body["code"] == "roster-invalid"
+    cells = {(e["row"], e["column"]) for e in body["errors"]}
+    assert cells == {(3, "网格"), (4, "联户党员手机号"), (5, "标签"), (5, "人数"), (6, "地址"), (7, "电话")}, body
+    assert ok(client.get("/households", headers=world.auth("admin")))["total"] == 0
+    problem(client.post("/admin/households/import", headers=world.auth("secA"),
+                        files={"file": ("h.csv", content, "text/csv")}), 403)
+    bad_header = post_households(client, world, households_csv({"地址": "x"}, columns=("地址", "楼号")), expect=422)
+    assert {e["column"] for e in bad_header["errors"]} == {"楼号", "网格"}

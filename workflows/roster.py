@@ -259,12 +259,13 @@ def _model(row: RosterRow, model: type[BaseModel], fields: dict) -> tuple[BaseMo
         return model.model_validate(fields), []
     except ValidationError as exc:
         return None, [
-            RowError(row.number, FIELD_COLUMNS.get(str(e["loc"][0]) if e["loc"] else "", NAME), _message(e))
+            RowError(row.number, FIELD_COLUMNS.get(str(e["loc"][0]) if e["loc"] else "", NAME), cell_message(e))
             for e in exc.errors()
         ]
 
 
-def _message(error: dict) -> str:
+def cell_message(error: dict) -> str:
+    """A pydantic error of one cell, in the words of the office (Chinese)."""
     context = error.get("ctx") or {}
     field_name = str(error["loc"][0]) if error["loc"] else ""
     match error["type"]:

@@ -64,8 +64,8 @@ class RosterInvalid(RuleViolation):
 
     code = "roster-invalid"
 
-    def __init__(self, errors: list[RowError]) -> None:
-        self.errors = sorted(errors, key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else 99))
+    def __init__(self, errors: list[RowError], columns: tuple[str, ...] = COLUMNS) -> None:
+        self.errors = sorted(errors, key=lambda e: (e.row, columns.index(e.column) if e.column in columns else 99))
         super().__init__(rows=len({e.row for e in self.errors}))
 
     def extensions(self) -> dict:
@@ -88,10 +88,22 @@ class RosterRow:
         return self.cells.get(column, "")
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """What a kind of file holds: its columns, those it must have, the template's example row."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    example: dict[str, str]
+
+
+ROSTER = Sheet(COLUMNS, REQUIRED_COLUMNS, EXAMPLE_ROW)
+
+
 # 1. Reading the file
 
 
-def read_roster(content: bytes) -> list[RosterRow]:
+def read_roster(content: bytes, sheet: Sheet = ROSTER) -> list[RosterRow]:
     """The data rows of an XLSX (its first sheet) or CSV file; blank rows are left out."""
     if content.startswith(b"PK\x03\x04"):
         table = _xlsx_rows(content)
@@ -99,7 +111,7 @@ def read_roster(content: bytes) -> list[RosterRow]:
         raise RuleViolation(key="roster.xls")
     else:
         table = _csv_rows(content)
-    return _rows_of(table)
+    return _rows_of(table, sheet)
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
@@ -150,12 +162,12 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         raise RuleViolation(key="roster.bad-csv", error=exc) from exc
 
 
-def _rows_of(table: Iterable[tuple[int, list]]) -> list[RosterRow]:
+def _rows_of(table: Iterable[tuple[int, list]], sheet: Sheet) -> list[RosterRow]:
     table = iter(table)
     first = next(table, None)
     if first is None:
-        raise RosterInvalid([RowError(1, TYPE, "文件是空的：第 1 行应为表头")])
-    headers = _headers(first[1])
+        raise RosterInvalid([RowError(1, sheet.columns[0], "文件是空的：第 1 行应为表头")], sheet.columns)
+    headers = _headers(first[1], sheet)
     rows: list[RosterRow] = []
     for number, values in table:
         cells = {h: v for h, v in zip(headers, values, strict=False) if h and v}
@@ -163,26 +175,26 @@ def _rows_of(table: Iterable[tuple[int, list]]) -> list[RosterRow]:
             continue
         if len(rows) == MAX_ROWS:
             raise RuleViolation(key="roster.too-many-rows", max_rows=MAX_ROWS)
-        if cells != EXAMPLE_ROW:
+        if cells != sheet.example:
             rows.append(RosterRow(number, cells))
     return rows
 
 
-def _headers(values: list) -> list[str]:
+def _headers(values: list, sheet: Sheet) -> list[str]:
     headers = [str(v).strip() for v in values]
     errors = []
     seen = set()
     for header in headers:
         if not header:
             continue
-        if header not in COLUMNS:
-            errors.append(RowError(1, header, f"不认识的列“{header}”；可用的列：{'、'.join(COLUMNS)}"))
+        if header not in sheet.columns:
+            errors.append(RowError(1, header, f"不认识的列“{header}”；可用的列：{'、'.join(sheet.columns)}"))
         elif header in seen:
             errors.append(RowError(1, header, f"列“{header}”出现了两次"))
         seen.add(header)
-    errors += [RowError(1, c, f"缺少必需的列“{c}”") for c in REQUIRED_COLUMNS if c not in seen]
+    errors += [RowError(1, c, f"缺少必需的列“{c}”") for c in sheet.required if c not in seen]
     if errors:
-        raise RosterInvalid(errors)
+        raise RosterInvalid(errors, sheet.columns)
     return headers
 
 
