@@ -210,6 +210,30 @@ def test_a_member_who_leaves_no_longer_looks_after_households(client, world, tow
                          {"m": world["memberA1"]}).scalar() == 0
 
 
+def test_a_grid_moved_to_another_branch_leaves_the_old_branch_s_members(client, world, town):
+    admin = world.auth("admin")
+    ok(client.patch(f"/admin/grids/{world['gridA1']}", json={"branch_id": world["branchB"]}, headers=admin))
+    moved = ok(client.get(f"/households?grid_id={world['gridA1']}", headers=admin))["items"]
+    assert {(h["paired_member_id"], h["central_member_id"]) for h in moved} == {(None, None)}
+    assert ok(client.get(f"/buildings/{town['b1']['id']}", headers=admin))["group_leader_id"] is None
+    assert ok(client.get("/households", headers=world.auth("memberA1")))["total"] == 0
+    assert ok(client.get("/households", headers=world.auth("secB")))["total"] == 4
+    entry = ok(client.get("/admin/audit?entity=grid", headers=admin))["items"][0]
+    assert entry["changes"]["households_unpaired"] == 1 and entry["changes"]["central_households_cleared"] == 1
+    # The new branch's members may now be paired there.
+    ok(client.patch(f"/admin/households/{town['plain']['id']}", json={"paired_member_id": world["memberB1"]},
+                    headers=admin))
+
+
+def test_a_dropped_flag_stays_until_the_flags_are_edited(client, world, town):
+    admin = world.auth("admin")
+    ok(client.patch("/admin/town", json={"household_flags": ["独居老人"]}, headers=admin))
+    kept = ok(client.patch(f"/admin/households/{town['plain']['id']}", json={"phone": "13900007777"}, headers=admin))
+    assert kept["flags"] == ["低保户", "残疾人"] and kept["phone"] == "13900007777"
+    problem(client.patch(f"/admin/households/{town['plain']['id']}", json={"flags": ["低保户"]}, headers=admin), 422)
+    problem(client.get("/households?flag=%00", headers=admin), 422)
+
+
 def test_chinese_readers_get_chinese_refusals(client, world, town):
     headers = {**world.auth("admin"), "Accept-Language": "zh-CN"}
     body = problem(client.post("/admin/households", json={"grid_id": world["gridA1"], "address": "x",

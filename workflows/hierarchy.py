@@ -160,9 +160,30 @@ def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate, *
         )
         if db.exec(open_order).first() is not None:
             raise Conflict(key="admin.grid-has-open-orders")
+        # The old branch's members no longer look after the grid's households or buildings.
+        released = _release_grid(db, grid.id)
+    else:
+        released = {}
     _apply(grid, body)
-    audit(db, actor, "update", "grid", grid.id, _changes(body), now=now)
+    audit(db, actor, "update", "grid", grid.id, {**_changes(body), **released}, now=now)
     return _save(db, grid)
+
+
+def _release_grid(db: Session, grid_id: int) -> dict[str, int]:
+    households = db.exec(select(Household).where(
+        Household.grid_id == grid_id,
+        (col(Household.paired_member_id).is_not(None)) | (col(Household.central_member_id).is_not(None)))).all()
+    buildings = db.exec(select(Building).where(Building.grid_id == grid_id,
+                                               col(Building.group_leader_id).is_not(None))).all()
+    counts = (("households_unpaired", sum(h.paired_member_id is not None for h in households)),
+              ("central_households_cleared", sum(h.central_member_id is not None for h in households)),
+              ("buildings_without_leader", len(buildings)))
+    for household in households:
+        household.paired_member_id = household.central_member_id = None
+    for building in buildings:
+        building.group_leader_id = None
+    db.flush()
+    return {key: n for key, n in counts if n}
 
 
 @use_case
@@ -263,7 +284,7 @@ def _release_member(db: Session, staff_id: int) -> dict[str, int]:
     for building in led:
         building.group_leader_id = None
     db.flush()
-    counts = (("households_unpaired", len(paired)), ("central_household_cleared", len(central)),
+    counts = (("households_unpaired", len(paired)), ("central_households_cleared", len(central)),
               ("buildings_without_leader", len(led)))
     return {key: n for key, n in counts if n}
 

@@ -40,7 +40,8 @@ class BuildingView(BaseModel):
 
 class HouseholdCreate(Strict):
     grid_id: Id
-    address: Annotated[Text, Field(max_length=200)]
+    address: Annotated[Text, Field(max_length=200, description=(
+        "The household's whole address, unit and room included: one household per address of a grid."))]
     building_id: Id | None = None
     unit: Short | None = None
     room: Short | None = None

@@ -149,7 +149,8 @@ def _grid_of_town(db: Session, grid_id: int, town_id: int) -> Grid:
 def _member_of(db: Session, staff_id: int | None, grid: Grid) -> None:
     if staff_id is None:
         return
-    staff = db.get(Staff, staff_id)
+    # Locked: a member's move or release (update_staff) and this link then take turns.
+    staff = db.get(Staff, staff_id, with_for_update=True)
     if staff is None or staff.town_id != grid.town_id or not may_look_after(
             role=staff.role, active=staff.active, member_branch_id=staff.branch_id, grid_branch_id=grid.branch_id):
         raise RuleViolation(key="admin.not-a-member-here", id=staff_id)
@@ -230,12 +231,13 @@ def delete_building(db: Session, actor: Principal, building_id: int, *, now: dat
     db.flush()
 
 
-def _check_household(db: Session, household: Household, town_id: int) -> None:
+def _check_household(db: Session, household: Household, town_id: int, *, flags: bool = True) -> None:
     grid = _grid_of_town(db, household.grid_id, town_id)
     _building_in(db, household.building_id, grid)
     _member_of(db, household.paired_member_id, grid)
     _member_of(db, household.central_member_id, grid)
-    household.flags = _check_flags(db, household.flags, town_id)
+    if flags:  # a flag the town has since dropped stays until the flags themselves are edited
+        household.flags = _check_flags(db, household.flags, town_id)
 
 
 @use_case
@@ -257,7 +259,7 @@ def update_household(db: Session, actor: Principal, household_id: int, body: Hou
     with db.no_autoflush:
         for key, value in body.model_dump(exclude_unset=True).items():
             setattr(household, key, value)
-        _check_household(db, household, town_id)
+        _check_household(db, household, town_id, flags="flags" in body.model_fields_set)
     _flush(db, household, "admin.household-taken")
     audit(db, actor, "update", "household", household.id, body.model_dump(exclude_unset=True, mode="json"), now=now)
     return household_view(household)

@@ -20,7 +20,7 @@ from workflows import household_import
 from workflows import households as hh
 from workflows import roster_file
 from workflows.household_inputs import (
-    BuildingCreate, BuildingUpdate, BuildingView, HouseholdCreate, HouseholdUpdate, HouseholdView,
+    Flag, BuildingCreate, BuildingUpdate, BuildingView, HouseholdCreate, HouseholdUpdate, HouseholdView,
 )
 from workflows.paging import Page
 
@@ -29,7 +29,7 @@ LIST = problem_responses(422)
 ONE = problem_responses(404, 422)
 WRITE = problem_responses(404, 409, body=True)
 DELETE = problem_responses(404, 409, 422)
-FlagQuery = Annotated[str | None, Query(max_length=20, description="Only households with this flag.")]
+FlagQuery = Annotated[Flag | None, Query(description="Only households with this flag.")]
 
 
 @router.get("/buildings", responses=LIST)
