@@ -12,6 +12,7 @@ from api.routes.photos import Links
 from api.routing import api_router
 from domain.states import OrderState
 from workflows import moves, queries
+from workflows.dispatch_suggestions import DispatchSuggestions, dispatch_suggestions
 from workflows.inputs import (
     CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, TransferRequest,
 )
@@ -116,6 +117,13 @@ def cancel(
     """撤单: the resident withdraws an order not yet dispatched."""
     return moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now,
                               answer=detail_for(db, user, now, links))
+
+
+@router.get("/{order_id}/dispatch-suggestions", responses=MOVE_ERRORS)
+def suggest_dispatch(order_id: PathId, user: Person, db: Db, now: Now) -> DispatchSuggestions:
+    """派单建议: the branch's members for this claimed order, best first, each with the reasons behind its score
+    (paired with the order's household, leads its building's party group, workload now, the last 90 days)."""
+    return dispatch_suggestions(db, user, order_id, now=now)
 
 
 @router.post("/{order_id}/dispatch", responses=MOVE_WITH_BODY_ERRORS)
