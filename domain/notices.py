@@ -19,13 +19,15 @@ class Audience(StrEnum):
     BRANCH_SECRETARIES = "branch_secretaries"  # secretaries of the order's branch
     ASSIGNEE = "assignee"  # the member the order is dispatched to
     TOWN_ADMINS = "town_admins"
+    # The members who look after the order's household: its 联户党员 and its building's 楼栋党小组长.
+    HOUSEHOLD_CARERS = "household_carers"
 
 
 A = Audience
 
 # (from state, action) -> audiences, read after the move (so ASSIGNEE is the new one).
 NOTICES: dict[tuple[OrderState | None, Action], tuple[Audience, ...]] = {
-    (None, Action.SUBMIT): (A.GRID_WORKERS,),
+    (None, Action.SUBMIT): (A.GRID_WORKERS, A.HOUSEHOLD_CARERS),
     (S.SUBMITTED, Action.CLAIM): (A.RESIDENT, A.BRANCH_SECRETARIES),
     (S.SUBMITTED, Action.TRANSFER): (A.GRID_WORKERS, A.RESIDENT),
     (S.SUBMITTED, Action.REJECT): (A.RESIDENT,),

@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from domain.notices import Audience
 from domain.roles import Role
-from storage.models import Branch, Grid, GridWorkerGrid, Resident, Staff
+from storage.models import Branch, Building, Grid, GridWorkerGrid, Household, Resident, Staff
 
 
 def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]]:
@@ -23,6 +23,13 @@ def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]
             where = (Staff.role == Role.SECRETARY.value, Staff.branch_id == audience_id)
         case Audience.TOWN_ADMINS:
             where = (Staff.role == Role.TOWN_ADMIN.value, Staff.town_id == audience_id)
+        case Audience.HOUSEHOLD_CARERS:
+            household = db.get(Household, audience_id)
+            if household is None:
+                return []
+            leader = db.get(Building, household.building_id).group_leader_id if household.building_id else None
+            carers = [i for i in dict.fromkeys((household.paired_member_id, leader)) if i is not None]
+            where = (col(Staff.id).in_(carers),)
     ids = db.exec(select(Staff.id).where(col(Staff.active), *where).order_by(col(Staff.id))).all()
     return [("staff", i) for i in ids]
 

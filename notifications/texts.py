@@ -9,6 +9,7 @@ from notifications.base import Notice
 # Titles by kind, and where the audience needs other words, by (kind, audience).
 TITLES = {
     "order.submit": "新的群众点单",
+    ("order.submit", "household_carers"): "您联系的住户有新的诉求",
     "order.claim": "您的诉求已被网格领单",
     ("order.claim", "branch_secretaries"): "网格已领单,请派单",
     "order.transfer": "诉求已转到本网格",

@@ -66,3 +66,44 @@ def test_only_who_may_dispatch_it_now_asks(client, world):
     unclaimed = place(client, world)["id"]
     body = problem(client.get(f"/orders/{unclaimed}/dispatch-suggestions", headers=world.auth("secA")), 409)
     assert body["current_state"] == "submitted"
+
+
+def test_the_members_who_look_after_a_household_hear_of_its_order(client, world, database, clock):
+    from notifications.dispatcher import Dispatcher, RetryPolicy
+    from notifications.inapp import InAppChannel
+    from tests.helpers import place as place_order
+
+    admin = world.auth("admin")
+    building = ok(client.post("/admin/buildings", json={"grid_id": world["gridA1"], "name": "1号楼",
+                                                        "group_leader_id": world["memberA2"]}, headers=admin), 201)
+    home = ok(client.post("/admin/households", json={
+        "grid_id": world["gridA1"], "address": "幸福路1号101", "building_id": building["id"],
+        "phone": world.phones["res1"], "paired_member_id": world["memberA1"]}, headers=admin), 201)
+    placed = place_order(client, world)  # res1, whose phone is the household's
+    on_behalf = place_order(client, world, who="workerA1", grid_id=world["gridA1"], contact_name="李奶奶",
+                            contact_phone="13900005555", address="幸福路1号101")
+    elsewhere = place_order(client, world, who="res2")
+    with database.session() as db:
+        from sqlmodel import select
+
+        from storage.models import Order, OutboxMessage
+        households = {o.id: o.household_id for o in db.exec(select(Order))}
+        carers = sorted(m.order_id for m in db.exec(select(OutboxMessage).where(
+            OutboxMessage.audience == "household_carers")))
+    assert households == {placed["id"]: home["id"], on_behalf["id"]: home["id"], elsewhere["id"]: None}
+    assert carers == sorted([placed["id"], on_behalf["id"]])
+
+    Dispatcher(database, [InAppChannel(database, clock)], RetryPolicy(), clock).run_once()
+    for member in ("memberA1", "memberA2"):
+        items = ok(client.get("/me/inbox", headers=world.auth(member)))["items"]
+        assert sorted(i["order_id"] for i in items) == sorted([placed["id"], on_behalf["id"]]), member
+        assert {i["title"] for i in items} == {"您联系的住户有新的诉求"}
+    assert ok(client.get("/me/inbox", headers=world.auth("memberB1")))["total"] == 0
+    # The suggestions read the order's own household.
+    ok(client.post(f"/orders/{placed['id']}/claim", headers=world.auth("workerA1")))
+    answer = ok(client.get(f"/orders/{placed['id']}/dispatch-suggestions", headers=world.auth("secA")))
+    assert answer["household"]["id"] == home["id"] and answer["items"][0]["member"]["id"] == world["memberA1"]
+    # A household deleted leaves its orders, for no household.
+    assert client.delete(f"/admin/households/{home['id']}", headers=admin).status_code == 204
+    assert ok(client.get(f"/orders/{placed['id']}/dispatch-suggestions", headers=world.auth("secA")))[
+        "household"] is None

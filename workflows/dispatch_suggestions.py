@@ -1,8 +1,8 @@
 """派单建议: the members a secretary might dispatch a claimed order to, best first, with reasons.
 
 Only for an order this person may dispatch now (the transition table says who and when:
-otherwise the same 403 or 409 as the dispatch itself). The order's household is the
-household of its grid at the resident's (or the contact's) phone, else at its address.
+otherwise the same 403 or 409 as the dispatch itself). The order's household is the one
+it was placed for: the household of its grid at the order's phone, else at its address.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.roles import Role
 from domain.states import OrderState
 from domain.suggestions import Candidate, rank
 from domain.transitions import Action
-from storage.models import Building, Household, MemberPoints, Order, Resident, Staff
+from storage.models import Building, Household, MemberPoints, Order, Staff
+from workflows.households import household_at
 from workflows.principal import Principal
 from workflows.refs import Ref
 from workflows.scope import load_visible_order
@@ -53,21 +54,14 @@ class DispatchSuggestions(BaseModel):
 
 
 def _household_of(db: Session, order: Order) -> Household | None:
-    phones = [p for p in (order.contact_phone,) if p]
-    if order.resident_id is not None:
-        resident = db.get(Resident, order.resident_id)
-        if resident is not None and resident.phone:
-            phones.append(resident.phone)
-    matches = []
-    if phones:
-        matches.append(col(Household.phone).in_(phones))
-    if order.address:
-        matches.append(Household.address == order.address)
-    if not matches:
-        return None
-    return db.exec(select(Household).where(Household.grid_id == order.grid_id, or_(*matches))
-                   .order_by(col(Household.phone).in_(phones).desc() if phones else col(Household.id),
-                             col(Household.id))).first()
+    """The household the order was placed for; for an order placed before households were
+    recorded, the grid's household at its phone or address now."""
+    if order.household_id is None:
+        found = db.exec(select(household_at(order.grid_id, order.contact_phone, order.address))).first()
+        if found is None:
+            return None
+        return db.get(Household, found)
+    return db.get(Household, order.household_id)
 
 
 def dispatch_suggestions(db: Session, actor: Principal, order_id: int, *, now: datetime) -> DispatchSuggestions:

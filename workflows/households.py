@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, or_, text
+from sqlalchemy import ColumnElement, case, false, func, null, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.errors import Conflict, NotFound, RuleViolation
 from domain.households import building_fits, may_look_after, unknown_flags
 from domain.roles import Role
-from storage.models import Building, Grid, Household, Staff, Town
+from storage.models import Building, Grid, Household, Order, Staff, Town
 from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.household_inputs import (
@@ -55,6 +55,16 @@ def visible_buildings(actor: Principal) -> ColumnElement[bool]:
         return col(Building.group_leader_id) == actor.id
     by_grid = _visible_grids(actor, col(Building.grid_id))
     return col(Building.town_id) == actor.town_id if by_grid is None else by_grid
+
+
+def household_at(grid_id: int, phone: str | None, address: str | None):
+    """A scalar subquery: the id of the grid's household at this phone, else at this address."""
+    matches = [column == value for column, value in ((Household.phone, phone), (Household.address, address)) if value]
+    if not matches:
+        return null()
+    found = select(Household.id).where(Household.grid_id == grid_id, or_(*matches))
+    first = case((Household.phone == phone, 0), else_=1) if phone else col(Household.id)
+    return found.order_by(first, col(Household.id)).limit(1).scalar_subquery()
 
 
 # --------------------------------------------------------------------------- views
@@ -269,6 +279,8 @@ def update_household(db: Session, actor: Principal, household_id: int, body: Hou
 def delete_household(db: Session, actor: Principal, household_id: int, *, now: datetime) -> None:
     household = _household_in_town(db, household_id, require_admin(actor))
     audit(db, actor, "delete", "household", household.id, {"address": household.address}, now=now)
+    # Its orders stay, for no household any more.
+    db.execute(update(Order).where(col(Order.household_id) == household.id).values(household_id=None))
     db.delete(household)
     db.flush()
 

@@ -29,6 +29,7 @@ from domain.roles import Role
 from domain.states import Urgency
 from domain.transitions import Action, plan
 from storage.models import Category, Grid, Order, Resident
+from workflows.households import household_at
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
@@ -151,7 +152,11 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
     # Read once: the session's identity map would not keep it between the two uses.
     resident = db.get(Resident, actor.id) if actor.role == Role.RESIDENT else None
     grid = _grid_for(db, actor, draft, resident)
-    category = db.get(Category, draft.category_id)
+    phone = resident.phone if resident is not None else draft.contact_phone
+    # The household comes along with the category, in the same statement.
+    category, household_id = db.exec(
+        select(Category, household_at(grid.id, phone, draft.address)).where(Category.id == draft.category_id)
+    ).first() or (None, None)
     if category is None or category.town_id != grid.town_id or not category.active:
         raise RuleViolation(key="order.category-not-offered", id=draft.category_id)
     urgency = Urgency(draft.urgency or category.default_urgency)
@@ -168,6 +173,7 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         longitude=draft.longitude,
         idempotency_key=scoped_key,
         request_hash=request_hash,
+        household_id=household_id,
         created_at=now,
         updated_at=now,
         **stage_stamps(transition.target, now, category, urgency),

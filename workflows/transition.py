@@ -258,4 +258,6 @@ def _audience_id(order: Order, audience: Audience, previous_assignee: int | None
             return order.assignee_id or previous_assignee
         case Audience.TOWN_ADMINS:
             return order.town_id
+        case Audience.HOUSEHOLD_CARERS:
+            return getattr(order, "household_id", None)
     return None

@@ -19,6 +19,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_assignee_state", "assignee_id", "state", "stage_deadline"),
         Index("ix_orders_resident", "resident_id", "id"),
         Index("ix_orders_placed_by", "placed_by_staff_id", "id"),
+        Index("ix_orders_household", "household_id", "id"),
         Index("ix_orders_town_created", "town_id", "created_at"),
         # The sweep for overdue stages reads only open orders, earliest deadline first.
         Index(
@@ -61,6 +62,8 @@ class Order(SQLModel, table=True):
     contact_name: str | None = Field(default=None, max_length=50)
     contact_phone: str | None = Field(default=None, max_length=20)
     placed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    # The household it is for, when the grid records one at the order's phone or address.
+    household_id: int | None = Field(default=None, foreign_key="households.id")
     channel: str = Field(default="mini_program", max_length=20)
     claimed_by_id: int | None = Field(default=None, foreign_key="staff.id")
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
