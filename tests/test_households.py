@@ -429,3 +429,30 @@ def test_a_bad_row_refuses_the_whole_file_with_every_error(client, world):
                         files={"file": ("h.csv", content, "text/csv")}), 403)
     bad_header = post_households(client, world, households_csv({"地址": "x"}, columns=("地址", "楼号")), expect=422)
     assert {e["column"] for e in bad_header["errors"]} == {"楼号", "网格"}
+
+
+def test_the_template_reads_back_and_its_example_is_skipped(client, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    r = client.get("/admin/households/template.xlsx", headers=world.auth("admin"))
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    book = load_workbook(io.BytesIO(r.content))
+    assert [c.value for c in book.worksheets[0][1]][:4] == ["所属支部", "网格", "楼栋", "地址"]
+    assert book.sheetnames == ["住户名单", "说明"]
+    untouched = client.post("/admin/households/import", headers=world.auth("admin"),
+                            files={"file": ("t.xlsx", r.content, "application/octet-stream")})
+    assert untouched.status_code == 200, untouched.text
+    assert (untouched.json()["rows"], untouched.json()["created"]) == (0, 0)
+    sheet = book.worksheets[0]
+    sheet["A2"], sheet["B2"], sheet["C2"], sheet["D2"] = "甲村党支部", "gridA1", "1号楼", "幸福路9号"
+    for column in "EFGHIJKL":
+        sheet[f"{column}2"] = None
+    out = io.BytesIO()
+    book.save(out)
+    filled = client.post("/admin/households/import", headers=world.auth("admin"),
+                         files={"file": ("t.xlsx", out.getvalue(), "application/octet-stream")})
+    assert filled.status_code == 200, filled.text
+    assert (filled.json()["created"], filled.json()["buildings_created"]) == (1, ["gridA1 1号楼"])
+    problem(client.get("/admin/households/template.xlsx", headers=world.auth("secA")), 403)

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import BinaryIO
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
@@ -23,7 +27,7 @@ from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.household_inputs import HouseholdCreate
 from workflows.roster import cell_message
-from workflows.roster_file import GRID_SEPARATORS, RosterInvalid, RosterRow, RowError, Sheet
+from workflows.roster_file import GRID_SEPARATORS, MAX_ROWS, RosterInvalid, RosterRow, RowError, Sheet
 from workflows.unit import use_case
 
 BRANCH, GRID, BUILDING, ADDRESS, UNIT, ROOM, HEAD, PHONE, PEOPLE, FLAGS, PAIRED, CENTRAL = (
@@ -41,6 +45,47 @@ FIELDS = ("building_id", "unit", "room", "head_name", "phone", "people", "flags"
 COLUMN_OF = {"address": ADDRESS, "unit": UNIT, "room": ROOM, "head_name": HEAD, "phone": PHONE, "people": PEOPLE,
              "flags": FLAGS, "paired_member_id": PAIRED, "central_member_id": CENTRAL, "grid_id": GRID,
              "building_id": BUILDING}
+
+
+NOTES = (
+    (BRANCH, "可留空；只有本镇几个支部有同名网格时才需要填写。"),
+    (GRID, "必填：本镇已有的网格名称。"),
+    (BUILDING, "可填：楼栋名称；该网格还没有这个楼栋时会新建。"),
+    (ADDRESS, "必填：住户的完整地址（含单元、房号）。同一网格内一个地址一户；已有的住户按地址更新。"),
+    (UNIT, "可填。"), (ROOM, "可填。"), (HEAD, "可填：户主姓名。"), (PHONE, "可填：户主或联系电话。"),
+    (PEOPLE, "可填：1 到 100 的整数。"),
+    (FLAGS, "可填：一个或几个本镇设置的住户标签，用“、”或逗号隔开。"),
+    (PAIRED, "可填：联户党员的手机号，须是该网格所在支部的在职党员。"),
+    (CENTRAL, "可填：把这一户登记为这位党员自己的家（党员中心户），一位党员只能有一户。"),
+    ("", f"第 2 行是示例，原样保留时导入会跳过它。最多 {MAX_ROWS} 行。空着的格子保留原来的值，导入不会清空任何内容。"
+         "有一行不对，整个文件都不导入，并列出每一行的问题；先用 dry_run=true 试一下。"),
+)
+
+
+def write_template(out: BinaryIO) -> None:
+    """An empty 住户名单: the headers, one example row (skipped if left as it is), a sheet of notes."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "住户名单"
+    sheet.append(list(COLUMNS))
+    sheet.append([HOUSEHOLDS.example.get(c, "") for c in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for cell in sheet[2]:
+        cell.font = Font(italic=True, color="808080")
+    sheet.freeze_panes = "A2"
+    # Phones stay text: Excel would turn 13800000000 into 1.38E+10.
+    for number in range(2, 501):
+        for column in (PHONE, PAIRED, CENTRAL):
+            sheet.cell(row=number, column=COLUMNS.index(column) + 1).number_format = "@"
+    notes = book.create_sheet("说明")
+    notes.append(["列", "说明"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for column, text in NOTES:
+        notes.append([column, text])
+    notes.column_dimensions["B"].width = 90
+    book.save(out)
 
 
 class RowPlan(BaseModel):

@@ -15,7 +15,7 @@ from api.problems import problem_responses
 from api.routing import api_router
 from domain.errors import RuleViolation
 from domain.roles import Role
-from workflows import ledger, roster, roster_file
+from workflows import household_import, ledger, roster, roster_file
 from workflows.inputs import DAYS, Day as IsoDay
 from workflows.principal import Principal
 
@@ -44,6 +44,12 @@ def export_ledger(
 def roster_template(user: Admin) -> StreamingResponse:
     """An empty roster with the column headers, an example row and a sheet explaining each column."""
     return _xlsx(roster_file.write_template, "roster-template.xlsx", "名单模板.xlsx")
+
+
+@router.get("/households/template.xlsx", response_class=StreamingResponse, responses=XLSX)
+def households_template(user: Admin) -> StreamingResponse:
+    """An empty 住户名单 for POST /admin/households/import: headers, an example row and a sheet of notes."""
+    return _xlsx(household_import.write_template, "households-template.xlsx", "住户名单模板.xlsx")
 
 
 @router.post("/roster", responses=problem_responses(body=True))
