@@ -7,6 +7,7 @@ and selenium (the `test` extras); without them the module is skipped.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -234,6 +235,22 @@ def test_a_bad_token_asks_for_one_and_the_form_takes_it(browser, live, world):
     wait_for(browser, lambda d: d.find_element(By.ID, "board").is_displayed() and shown_numbers(d) == expected,
              "the form's token did not open the dashboard")
     assert text(browser, "rate-satisfaction") == "—", "no ratings yet: a dash, not 0%"
+
+
+def test_each_section_gets_the_filters_it_answers_to(browser, live, world):
+    base, http = live
+    token = http.post("/admin/dashboard-tokens", headers=world.auth("admin")).json()["access_token"]
+    traffic = StatsTraffic(browser, base)
+    browser.get(f"{base}/dashboard#token={token}&interval=1&grid_id={world['gridA1']}&member_id={world['memberA1']}")
+    wait_for(browser, lambda d: d.execute_script("return document.body.dataset.ready") == "true",
+             "the dashboard did not finish its first load")
+
+    def asked(path):
+        return [parse_qs(urlsplit(url).query) for url, _, status in traffic.read() if f"/stats/{path}?" in url]
+
+    wait_for(browser, lambda d: asked("households") and asked("overview"), "no households or overview request")
+    assert all(q == {"grid_id": [str(world["gridA1"])]} for q in asked("households")), asked("households")
+    assert all(q.get("member_id") == [str(world["memberA1"])] for q in asked("overview"))
 
 
 def test_the_page_and_its_assets_are_served_with_a_strict_policy(live):

@@ -289,7 +289,7 @@
     { path: "stats/grids", render: renderGrids },
     { path: "stats/leaderboard", render: renderLeaderboard },
     { path: "stats/overdue", extra: { limit: "20" }, render: renderOverdue },
-    { path: "stats/households", render: renderHouseholds },
+    { path: "stats/households", filters: ["branch_id", "grid_id"], render: renderHouseholds },
   ];
 
   class SignInNeeded extends Error {}
@@ -299,6 +299,8 @@
 
   async function load(source, token) {
     const params = new URLSearchParams(filters);
+    // A section that counts places, not a period, takes only the filters it answers to.
+    if (source.filters) for (const key of [...params.keys()]) if (!source.filters.includes(key)) params.delete(key);
     for (const [key, value] of Object.entries(source.extra || {})) params.set(key, value);
     const headers = { Authorization: "Bearer " + token, Accept: "application/json" };
     if (source.etag) headers["If-None-Match"] = source.etag;
