@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
@@ -35,7 +35,8 @@ M = TypeVar("M", bound=SQLModel)
 
 NOT_FOUND_KEYS = {Town: "town.not-found", Branch: "branch.not-found", Grid: "grid.not-found",
                   Staff: "staff.not-found", Category: "category.not-found",
-                  DashboardToken: "dashboard-token.not-found"}
+                  DashboardToken: "dashboard-token.not-found", Building: "building.not-found",
+                  Household: "household.not-found"}
 
 
 def require_admin(actor: Principal) -> int:
@@ -67,12 +68,13 @@ def _changes(body: BaseModel) -> dict:
     return body.model_dump(exclude_unset=True, mode="json")
 
 
-def _save(db: Session, row: M) -> M:
+def save(db: Session, row: M, taken_key: str = "admin.taken") -> M:
+    """Add and flush `row`; a unique key it would break is a 409 with `taken_key`'s words."""
     db.add(row)
     try:
         db.flush()
     except IntegrityError as exc:
-        raise Conflict(key="admin.taken") from exc
+        raise Conflict(key=taken_key) from exc
     return row
 
 
@@ -104,7 +106,7 @@ def update_town(db: Session, actor: Principal, body: TownUpdate, *, now: datetim
     town = get_town(db, actor)
     _apply(town, body)
     audit(db, actor, "update", "town", town.id, _changes(body), now=now)
-    return _save(db, town)
+    return save(db, town)
 
 
 # Branches
@@ -112,7 +114,7 @@ def update_town(db: Session, actor: Principal, body: TownUpdate, *, now: datetim
 
 @use_case
 def create_branch(db: Session, actor: Principal, body: BranchCreate, *, now: datetime) -> Branch:
-    branch = _save(db, Branch(town_id=require_admin(actor), created_at=now, **body.model_dump()))
+    branch = save(db, Branch(town_id=require_admin(actor), created_at=now, **body.model_dump()))
     audit(db, actor, "create", "branch", branch.id, _changes(body), now=now)
     return branch
 
@@ -122,7 +124,7 @@ def update_branch(db: Session, actor: Principal, branch_id: int, body: BranchUpd
     branch = get_in_town(db, Branch, branch_id, require_admin(actor))
     _apply(branch, body)
     audit(db, actor, "update", "branch", branch.id, _changes(body), now=now)
-    return _save(db, branch)
+    return save(db, branch)
 
 
 @use_case
@@ -143,7 +145,7 @@ def delete_branch(db: Session, actor: Principal, branch_id: int, *, now: datetim
 def create_grid(db: Session, actor: Principal, body: GridCreate, *, now: datetime) -> Grid:
     town_id = require_admin(actor)
     _branch_of_town(db, body.branch_id, town_id)
-    grid = _save(db, Grid(town_id=town_id, created_at=now, **body.model_dump()))
+    grid = save(db, Grid(town_id=town_id, created_at=now, **body.model_dump()))
     audit(db, actor, "create", "grid", grid.id, _changes(body), now=now)
     return grid
 
@@ -166,24 +168,26 @@ def update_grid(db: Session, actor: Principal, grid_id: int, body: GridUpdate, *
         released = {}
     _apply(grid, body)
     audit(db, actor, "update", "grid", grid.id, {**_changes(body), **released}, now=now)
-    return _save(db, grid)
+    return save(db, grid)
 
 
 def _release_grid(db: Session, grid_id: int) -> dict[str, int]:
-    households = db.exec(select(Household).where(
-        Household.grid_id == grid_id,
-        (col(Household.paired_member_id).is_not(None)) | (col(Household.central_member_id).is_not(None)))).all()
-    buildings = db.exec(select(Building).where(Building.grid_id == grid_id,
-                                               col(Building.group_leader_id).is_not(None))).all()
-    counts = (("households_unpaired", sum(h.paired_member_id is not None for h in households)),
-              ("central_households_cleared", sum(h.central_member_id is not None for h in households)),
-              ("buildings_without_leader", len(buildings)))
-    for household in households:
-        household.paired_member_id = household.central_member_id = None
-    for building in buildings:
-        building.group_leader_id = None
-    db.flush()
-    return {key: n for key, n in counts if n}
+    return _clear_links(
+        db, paired=(Household.grid_id == grid_id, col(Household.paired_member_id).is_not(None)),
+        central=(Household.grid_id == grid_id, col(Household.central_member_id).is_not(None)),
+        leader=(Building.grid_id == grid_id, col(Building.group_leader_id).is_not(None)))
+
+
+def _clear_links(db: Session, *, paired: tuple, central: tuple, leader: tuple) -> dict[str, int]:
+    """Clear the pairings, 中心户 and building leaderships these conditions pick; each counted
+    (when any) for the audit entry of the change that made them no longer hold."""
+    counts = {
+        "households_unpaired": db.execute(update(Household).where(*paired).values(paired_member_id=None)).rowcount,
+        "central_households_cleared": db.execute(
+            update(Household).where(*central).values(central_member_id=None)).rowcount,
+        "buildings_without_leader": db.execute(update(Building).where(*leader).values(group_leader_id=None)).rowcount,
+    }
+    return {key: n for key, n in counts.items() if n}
 
 
 @use_case
@@ -237,7 +241,7 @@ def create_staff(db: Session, actor: Principal, body: StaffCreate, *, now: datet
         is_local_worthy=body.is_local_worthy, created_at=now,
     )
     _check_placement(db, staff, body.grid_ids, town_id)
-    _save(db, staff)
+    save(db, staff)
     _set_grids(db, staff, body.grid_ids, town_id)
     audit(db, actor, "create", "staff", staff.id, _changes(body), now=now)
     return staff
@@ -263,7 +267,7 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
         if new_hash is not None:
             staff.password_hash = new_hash
         _check_placement(db, staff, grid_ids, town_id)
-    _save(db, staff)
+    save(db, staff)
     if body.grid_ids is not None:
         _set_grids(db, staff, body.grid_ids, town_id)
     released = _release_member(db, staff.id) if leaving else {}
@@ -273,20 +277,10 @@ def update_staff(db: Session, actor: Principal, staff_id: int, body: StaffUpdate
 
 def _release_member(db: Session, staff_id: int) -> dict[str, int]:
     """A member leaving the branch, or disabled, no longer looks after households nor leads a
-    building's party group: those links are cleared, and counted for the audit entry."""
-    paired = db.exec(select(Household).where(Household.paired_member_id == staff_id)).all()
-    central = db.exec(select(Household).where(Household.central_member_id == staff_id)).all()
-    led = db.exec(select(Building).where(Building.group_leader_id == staff_id)).all()
-    for household in paired:
-        household.paired_member_id = None
-    for household in central:
-        household.central_member_id = None
-    for building in led:
-        building.group_leader_id = None
-    db.flush()
-    counts = (("households_unpaired", len(paired)), ("central_households_cleared", len(central)),
-              ("buildings_without_leader", len(led)))
-    return {key: n for key, n in counts if n}
+    building's party group."""
+    return _clear_links(db, paired=(Household.paired_member_id == staff_id,),
+                        central=(Household.central_member_id == staff_id,),
+                        leader=(Building.group_leader_id == staff_id,))
 
 
 def _holds_open_orders(db: Session, staff_id: int) -> bool:
@@ -324,7 +318,7 @@ def _set_grids(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> 
 
 @use_case
 def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now: datetime) -> Category:
-    category = _save(db, Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json")))
+    category = save(db, Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json")))
     audit(db, actor, "create", "category", category.id, _changes(body), now=now)
     return category
 
@@ -335,7 +329,7 @@ def update_category(db: Session, actor: Principal, category_id: int, body: Categ
     for key, value in body.model_dump(exclude_unset=True, mode="json").items():
         setattr(category, key, value)
     audit(db, actor, "update", "category", category.id, _changes(body), now=now)
-    return _save(db, category)
+    return save(db, category)
 
 
 @use_case

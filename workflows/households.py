@@ -12,7 +12,6 @@ import json
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, false, func, null, or_, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.errors import Conflict, NotFound, RuleViolation
@@ -20,7 +19,7 @@ from domain.households import building_fits, may_look_after, unknown_flags
 from domain.roles import Role
 from storage.models import Building, Grid, Household, Order, Staff, Town
 from workflows.audit import audit
-from workflows.hierarchy import require_admin
+from workflows.hierarchy import get_in_town, require_admin, save
 from workflows.household_inputs import (
     BuildingCreate, BuildingUpdate, BuildingView, HouseholdCreate, HouseholdUpdate, HouseholdView,
 )
@@ -183,35 +182,12 @@ def _check_flags(db: Session, flags: list[str], town_id: int) -> list[str]:
     return list(dict.fromkeys(flags))
 
 
-def _flush(db: Session, row, taken_key: str):
-    db.add(row)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        raise Conflict(key=taken_key) from exc
-    return row
-
-
-def _building_in_town(db: Session, building_id: int, town_id: int) -> Building:
-    building = db.get(Building, building_id)
-    if building is None or building.town_id != town_id:
-        raise NotFound(key="building.not-found", id=building_id)
-    return building
-
-
-def _household_in_town(db: Session, household_id: int, town_id: int) -> Household:
-    household = db.get(Household, household_id)
-    if household is None or household.town_id != town_id:
-        raise NotFound(key="household.not-found", id=household_id)
-    return household
-
-
 @use_case
 def create_building(db: Session, actor: Principal, body: BuildingCreate, *, now: datetime) -> BuildingView:
     town_id = require_admin(actor)
     grid = _grid_of_town(db, body.grid_id, town_id)
     _member_of(db, body.group_leader_id, grid)
-    building = _flush(db, Building(town_id=town_id, created_at=now, **body.model_dump()), "admin.building-taken")
+    building = save(db, Building(town_id=town_id, created_at=now, **body.model_dump()), "admin.building-taken")
     audit(db, actor, "create", "building", building.id, body.model_dump(mode="json"), now=now)
     return building_views(db, [building])[0]
 
@@ -220,20 +196,20 @@ def create_building(db: Session, actor: Principal, body: BuildingCreate, *, now:
 def update_building(db: Session, actor: Principal, building_id: int, body: BuildingUpdate, *,
                     now: datetime) -> BuildingView:
     town_id = require_admin(actor)
-    building = _building_in_town(db, building_id, town_id)
+    building = get_in_town(db, Building, building_id, town_id)
     changes = body.model_dump(exclude_unset=True)
     if "group_leader_id" in changes:
         _member_of(db, changes["group_leader_id"], db.get(Grid, building.grid_id))
     for key, value in changes.items():
         setattr(building, key, value)
-    _flush(db, building, "admin.building-taken")
+    save(db, building, "admin.building-taken")
     audit(db, actor, "update", "building", building.id, body.model_dump(exclude_unset=True, mode="json"), now=now)
     return building_views(db, [building])[0]
 
 
 @use_case
 def delete_building(db: Session, actor: Principal, building_id: int, *, now: datetime) -> None:
-    building = _building_in_town(db, building_id, require_admin(actor))
+    building = get_in_town(db, Building, building_id, require_admin(actor))
     if db.exec(select(Household.id).where(Household.building_id == building.id)).first() is not None:
         raise Conflict(key="admin.used-by-households")
     audit(db, actor, "delete", "building", building.id, {"name": building.name}, now=now)
@@ -256,7 +232,7 @@ def create_household(db: Session, actor: Principal, body: HouseholdCreate, *, no
     household = Household(town_id=town_id, created_at=now, **body.model_dump())
     with db.no_autoflush:
         _check_household(db, household, town_id)
-    _flush(db, household, "admin.household-taken")
+    save(db, household, "admin.household-taken")
     audit(db, actor, "create", "household", household.id, body.model_dump(mode="json"), now=now)
     return household_view(household)
 
@@ -265,19 +241,19 @@ def create_household(db: Session, actor: Principal, body: HouseholdCreate, *, no
 def update_household(db: Session, actor: Principal, household_id: int, body: HouseholdUpdate, *,
                      now: datetime) -> HouseholdView:
     town_id = require_admin(actor)
-    household = _household_in_town(db, household_id, town_id)
+    household = get_in_town(db, Household, household_id, town_id)
     with db.no_autoflush:
         for key, value in body.model_dump(exclude_unset=True).items():
             setattr(household, key, value)
         _check_household(db, household, town_id, flags="flags" in body.model_fields_set)
-    _flush(db, household, "admin.household-taken")
+    save(db, household, "admin.household-taken")
     audit(db, actor, "update", "household", household.id, body.model_dump(exclude_unset=True, mode="json"), now=now)
     return household_view(household)
 
 
 @use_case
 def delete_household(db: Session, actor: Principal, household_id: int, *, now: datetime) -> None:
-    household = _household_in_town(db, household_id, require_admin(actor))
+    household = get_in_town(db, Household, household_id, require_admin(actor))
     audit(db, actor, "delete", "household", household.id, {"address": household.address}, now=now)
     # Its orders stay, for no household any more.
     db.execute(update(Order).where(col(Order.household_id) == household.id).values(household_id=None))
