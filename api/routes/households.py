@@ -3,22 +3,19 @@
 Reads (`/buildings`, `/households`) are scoped: the town admin reads the town, a secretary
 the branch's grids, a grid worker the grids served, a member what they look after (paired
 households, their own 党员中心户, buildings whose party group they lead). Writes are the
-town admin's, under `/admin`.
+town admin's, under `/admin`; the 住户名单 file and its template are the office's (office.py).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import File, Query, Response, UploadFile
+from fastapi import Query, Response
 
-from api.deps import Admin, AppSettings, Db, Now, Paging, PathId, QueryBool, QueryId, ReadDb, Staff
-from domain.errors import RuleViolation
+from api.deps import Admin, Db, Now, Paging, PathId, QueryBool, QueryId, Staff
 from api.problems import problem_responses
 from api.routing import api_router
-from workflows import household_import
 from workflows import households as hh
-from workflows import roster_file
 from workflows.household_inputs import (
     Flag, BuildingCreate, BuildingUpdate, BuildingView, HouseholdCreate, HouseholdUpdate, HouseholdView,
 )
@@ -82,30 +79,6 @@ def delete_building(building_id: PathId, user: Admin, db: Db, now: Now) -> Respo
 def create_household(body: HouseholdCreate, user: Admin, db: Db, now: Now) -> HouseholdView:
     """A household at an address of a grid; pair it with a member (党员联户) or mark a member's home (党员中心户)."""
     return hh.create_household(db, user, body, now=now)
-
-
-@router.post("/admin/households/import", responses=problem_responses(body=True))
-def import_households(
-    file: Annotated[UploadFile, File(description="XLSX, or CSV in UTF-8 or GB18030 (GBK)")],
-    user: Admin, read_db: ReadDb, db: Db, now: Now, settings: AppSettings,
-    dry_run: Annotated[QueryBool, Query(description="Check every row and say what it would do; write nothing")]
-    = False,
-) -> household_import.HouseholdImportResult:
-    """住户名单: create or update households (and their buildings) from a file, all or nothing.
-
-    Columns: 所属支部, 网格, 楼栋, 地址, 单元, 房号, 户主, 电话, 人数, 标签, 联户党员手机号,
-    中心户党员手机号 (网格 and 地址 required). A household is known by its grid and address, so
-    importing the same file again changes nothing; an empty cell keeps what is stored. Any bad
-    row gives 422 listing every error.
-    """
-    content = file.file.read(settings.max_request_bytes + 1)
-    if len(content) > settings.max_request_bytes:
-        raise RuleViolation(key="roster.too-large", max_bytes=settings.max_request_bytes)
-    rows = roster_file.read_roster(content, household_import.HOUSEHOLDS)
-    if dry_run:
-        return household_import.check_households(read_db, user, rows)
-    read_db.close()
-    return household_import.import_households(db, user, rows, now=now)
 
 
 @router.patch("/admin/households/{household_id}", responses=WRITE)
