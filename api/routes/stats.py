@@ -68,12 +68,21 @@ def _answer_in_thread(
     with database.reader() as db:
         version = stats.data_version(db)
         key = f"{question}|{user.kind}:{user.id}:{user.branch_id}|{version}|{now:%Y%m%d%H%M}"
-        etag = f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
-        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        if etag in [t.strip() for t in if_none_match.split(",")]:
+        etag, headers = _etag(key)
+        if _unchanged(etag, if_none_match):
             return Response(status_code=304, headers=headers)
         body = compute(db).model_dump(mode="json")
     return JSONResponse(body, headers=headers)
+
+
+def _etag(key: str) -> tuple[str, dict[str, str]]:
+    """The weak ETag of `key`, and the headers every stats answer carries with it."""
+    etag = f'W/"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    return etag, {"ETag": etag, "Cache-Control": "private, no-cache"}
+
+
+def _unchanged(etag: str, if_none_match: str) -> bool:
+    return etag in [t.strip() for t in if_none_match.split(",")]
 
 
 @router.get("/overview", response_model=Overview)
@@ -120,9 +129,8 @@ def _from_rows_in_thread(database: Database, if_none_match: str, compute: Callab
     with database.reader() as db:
         body = compute(db).model_dump(mode="json")
     numbers = {key: value for key, value in body.items() if key != "as_of"}  # the reading time is not a change
-    etag = f'W/"{hashlib.sha256(json.dumps(numbers, sort_keys=True).encode()).hexdigest()[:32]}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if etag in [t.strip() for t in if_none_match.split(",")]:
+    etag, headers = _etag(json.dumps(numbers, sort_keys=True))
+    if _unchanged(etag, if_none_match):
         return Response(status_code=304, headers=headers)
     return JSONResponse(body, headers=headers)
 
