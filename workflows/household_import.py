@@ -124,6 +124,7 @@ class _Town:
     buildings: dict[tuple[int, str], Building]
     members: dict[str, Staff]
     households: dict[tuple[int, str], Household]
+    homes: dict[int, Household]  # 党员中心户 by their member
 
 
 def _load(db: Session, town_id: int) -> _Town:
@@ -132,8 +133,10 @@ def _load(db: Session, town_id: int) -> _Town:
                     .where(Grid.town_id == town_id)).all()
     buildings = {(b.grid_id, b.name): b for b in db.exec(select(Building).where(Building.town_id == town_id))}
     members = {s.phone: s for s in db.exec(select(Staff).where(Staff.town_id == town_id))}
-    households = {(h.grid_id, h.address): h for h in db.exec(select(Household).where(Household.town_id == town_id))}
-    return _Town(town_id, list(town.household_flags), list(grids), buildings, members, households)
+    stored = db.exec(select(Household).where(Household.town_id == town_id)).all()
+    households = {(h.grid_id, h.address): h for h in stored}
+    homes = {h.central_member_id: h for h in stored if h.central_member_id is not None}
+    return _Town(town_id, list(town.household_flags), list(grids), buildings, members, households, homes)
 
 
 def _grid_of(row: RosterRow, town: _Town) -> tuple[Grid | None, list[RowError]]:
@@ -199,7 +202,7 @@ def plan_households(db: Session, actor, rows: list[RosterRow]) -> list[_Planned]
         seen[key] = row.number
         existing = town.households.get(key)
         if central is not None:
-            holder = next((h for h in town.households.values() if h.central_member_id == central), None)
+            holder = town.homes.get(central)
             if central in central_rows or (holder is not None and holder is not existing):
                 row_errors.append(RowError(row.number, CENTRAL, "这位党员已登记了自己的住户（党员中心户）"))
             central_rows[central] = row.number
