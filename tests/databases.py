@@ -71,5 +71,12 @@ class TestDatabase:
             self._admin.dispose()
 
 
+def insert_old_town(connection) -> None:
+    """Town 1 as the columns of the early revisions (up to 0011) have it, for tests that upgrade a database."""
+    connection.execute(text(
+        "INSERT INTO towns (id, name, timezone, public_board_enabled, points_completed, points_five_star,"
+        " points_overdue, created_at) VALUES (1, 't', 'Asia/Shanghai', false, 10, 5, -5, CURRENT_TIMESTAMP)"))
+
+
 def backend_params() -> list:
     return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -25,13 +25,20 @@ def claimed(client, world, **extra) -> int:
     return order["id"]
 
 
-def test_the_secretary_gets_the_paired_member_first(client, world):
+def res1_home(client, world) -> tuple[dict, dict]:
+    """res1's household (at res1's phone) in a building of gridA1: paired with memberA1, the building led by memberA2."""
     admin = world.auth("admin")
     building = ok(client.post("/admin/buildings", json={"grid_id": world["gridA1"], "name": "1号楼",
                                                         "group_leader_id": world["memberA2"]}, headers=admin), 201)
     home = ok(client.post("/admin/households", json={
         "grid_id": world["gridA1"], "address": "幸福路1号101", "building_id": building["id"],
         "phone": world.phones["res1"], "paired_member_id": world["memberA1"]}, headers=admin), 201)
+    return building, home
+
+
+def test_the_secretary_gets_the_paired_member_first(client, world):
+    admin = world.auth("admin")
+    building, home = res1_home(client, world)
     order_id = claimed(client, world)
     answer = ok(client.get(f"/orders/{order_id}/dispatch-suggestions", headers=world.auth("secA")))
     assert answer["household"] == {"id": home["id"], "address": "幸福路1号101", "building_id": building["id"]}
@@ -74,11 +81,7 @@ def test_the_members_who_look_after_a_household_hear_of_its_order(client, world,
     from tests.helpers import place as place_order
 
     admin = world.auth("admin")
-    building = ok(client.post("/admin/buildings", json={"grid_id": world["gridA1"], "name": "1号楼",
-                                                        "group_leader_id": world["memberA2"]}, headers=admin), 201)
-    home = ok(client.post("/admin/households", json={
-        "grid_id": world["gridA1"], "address": "幸福路1号101", "building_id": building["id"],
-        "phone": world.phones["res1"], "paired_member_id": world["memberA1"]}, headers=admin), 201)
+    building, home = res1_home(client, world)
     placed = place_order(client, world)  # res1, whose phone is the household's
     on_behalf = place_order(client, world, who="workerA1", grid_id=world["gridA1"], contact_name="李奶奶",
                             contact_phone="13900005555", address="幸福路1号101")

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 from domain.households import DEFAULT_HOUSEHOLD_FLAGS
 from storage.migrate import alembic_config, upgrade
 from storage.models import Town
-from tests.databases import TestDatabase, backend_params, postgres_reachable
+from tests.databases import TestDatabase, backend_params, insert_old_town, postgres_reachable
 from tests.test_admin import ok, problem
 
 
@@ -252,9 +252,7 @@ def test_existing_towns_get_the_default_flags(backend, tmp_path):
     try:
         engine = old.database.engine
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO towns (id, name, timezone, public_board_enabled, points_completed, points_five_star,"
-                " points_overdue, created_at) VALUES (1, 't', 'Asia/Shanghai', false, 10, 5, -5, CURRENT_TIMESTAMP)"))
+            insert_old_town(connection)
         upgrade(engine)
         with old.database.session() as db:
             assert db.get(Town, 1).household_flags == list(DEFAULT_HOUSEHOLD_FLAGS)

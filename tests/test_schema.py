@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401
 from storage.migrate import current_revision, head_revision, upgrade
-from tests.databases import TestDatabase, backend_params, postgres_reachable
+from tests.databases import TestDatabase, backend_params, insert_old_town, postgres_reachable
 
 
 def test_migrations_match_the_models(test_database):
@@ -49,9 +49,7 @@ def test_the_branch_cube_is_rolled_up_from_existing_aggregates(backend, tmp_path
     try:
         engine = old.database.engine
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO towns (id, name, timezone, public_board_enabled, points_completed, points_five_star,"
-                " points_overdue, created_at) VALUES (1, 't', 'Asia/Shanghai', false, 10, 5, -5, CURRENT_TIMESTAMP)"))
+            insert_old_town(connection)
             cells = [  # (day, branch, grid, category, member, metric, n)
                 ("2026-11-01", 1, 1, 1, 0, "state:closed", 3), ("2026-11-01", 1, 2, 1, 0, "state:closed", 4),
                 ("2026-11-01", 1, 2, 2, 0, "ratings", 2), ("2026-11-01", 2, 3, 1, 0, "state:closed", 5),
