@@ -8,7 +8,7 @@ Read straight from the rows, as they are now.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -90,7 +90,7 @@ def household_stats(db: Session, actor: Principal, *, branch_id: int | None, gri
         "households": sum(r.households for r in rows), "paired": sum(r.paired for r in rows),
         "central": sum(r.central for r in rows), "buildings": sum(r.buildings for r in rows),
         "pairing_members": members_total,
-        "flagged": _summed(r.flagged for r in rows),
+        "flagged": dict(sum((Counter(r.flagged) for r in rows), Counter())),
     }, sum(declared) if declared else None))
     return HouseholdStats(town_id=scope.town_id, scope={"branch_id": scope.branch_id, "grid_id": scope.grid_id},
                           total=total, grids=rows, as_of=now)
@@ -103,10 +103,3 @@ def _counts(found: dict, declared: int | None) -> dict:
             "pairing_members": found.get("pairing_members", 0),
             "flagged": dict(sorted(found.get("flagged", {}).items(), key=lambda kv: (-kv[1], kv[0])))}
 
-
-def _summed(dicts) -> dict[str, int]:
-    total: dict[str, int] = defaultdict(int)
-    for d in dicts:
-        for key, n in d.items():
-            total[key] += n
-    return dict(total)
