@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from domain.deadlines import Stage
 from domain.notices import Audience
+from domain.whistles import WhistleStage
 
 MAX_REMINDERS = 3
 
@@ -32,12 +33,16 @@ class StageAlertRule:
     escalated_to: Audience | None
 
 
-ALERT_RULES: dict[Stage, StageAlertRule] = {
+ALERT_RULES: dict[Stage | WhistleStage, StageAlertRule] = {
     Stage.CLAIM: StageAlertRule(Audience.GRID_WORKERS, Audience.BRANCH_SECRETARIES),
     Stage.DISPATCH: StageAlertRule(Audience.BRANCH_SECRETARIES, Audience.TOWN_ADMINS),
     Stage.ACCEPT: StageAlertRule(Audience.ASSIGNEE, Audience.BRANCH_SECRETARIES),
     Stage.COMPLETE: StageAlertRule(Audience.ASSIGNEE, Audience.BRANCH_SECRETARIES),
     Stage.RATE: StageAlertRule(Audience.RESIDENT, None),
+    # 吹哨报到: a unit late to report in or to reply is reminded; the town office is told
+    # at twice the limit, as it is the 街道 that calls the departments in.
+    WhistleStage.REPORT: StageAlertRule(Audience.UNIT_STAFF, Audience.TOWN_ADMINS),
+    WhistleStage.REPLY: StageAlertRule(Audience.UNIT_STAFF, Audience.TOWN_ADMINS),
 }
 
 
@@ -49,7 +54,7 @@ class Alert:
     audience: Audience | None  # None for auto-close, which is a move, not a notice
 
 
-def alert_schedule(stage: Stage, entered_at: datetime, limit_minutes: int, *, auto_close: bool = True) -> list[Alert]:
+def alert_schedule(stage: Stage | WhistleStage, entered_at: datetime, limit_minutes: int, *, auto_close: bool = True) -> list[Alert]:
     """Every alert the stage entered at `entered_at` can raise, in order of due time."""
     limit = timedelta(minutes=limit_minutes)
     rule = ALERT_RULES[stage]
@@ -85,7 +90,7 @@ def next_alert_at(schedule: list[Alert], now: datetime) -> datetime | None:
     return min(upcoming) if upcoming else None
 
 
-def first_alert_at(stage: Stage | None, entered_at: datetime, limit_minutes: int) -> datetime | None:
+def first_alert_at(stage: Stage | WhistleStage | None, entered_at: datetime, limit_minutes: int) -> datetime | None:
     """When a stage entered now first needs the sweep: the earliest alert it can raise."""
     if stage is None:
         return None

@@ -21,6 +21,8 @@ class Audience(StrEnum):
     TOWN_ADMINS = "town_admins"
     # The members who look after the order's household: its 联户党员 and its building's 楼栋党小组长.
     HOUSEHOLD_CARERS = "household_carers"
+    # The staff of one co-building unit (吹哨报到); the notice names the unit itself.
+    UNIT_STAFF = "unit_staff"
 
 
 A = Audience
@@ -40,7 +42,19 @@ NOTICES: dict[tuple[OrderState | None, Action], tuple[Audience, ...]] = {
     (S.COMPLETED, Action.RATE): (A.ASSIGNEE,),
     (S.COMPLETED, Action.REOPEN): (A.BRANCH_SECRETARIES, A.ASSIGNEE),
     (S.COMPLETED, Action.AUTO_CLOSE): (A.ASSIGNEE,),
+    # The units whistled to are told by the whistle itself (WHISTLED_UNIT_NOTICE), each its own.
+    (S.CLAIMED, Action.WHISTLE): (A.RESIDENT,),
+    (S.WHISTLED, Action.WHISTLE): (A.BRANCH_SECRETARIES,),
+    (S.WHISTLED, Action.UNITS_DONE): (A.RESIDENT, A.BRANCH_SECRETARIES),
+    (S.WHISTLED, Action.UNITS_RETURNED): (A.BRANCH_SECRETARIES,),
+    # A unit's own moves, on the timeline of an order still waiting for it.
+    (S.WHISTLED, Action.REPORT_IN): (A.BRANCH_SECRETARIES,),
+    (S.WHISTLED, Action.UNIT_REPLY): (A.BRANCH_SECRETARIES,),
+    (S.WHISTLED, Action.UNIT_DECLINE): (A.BRANCH_SECRETARIES,),
 }
+
+# What each unit whistled to is told: a notice of its own, to its staff.
+WHISTLED_UNIT_NOTICE = "whistle.whistled"
 
 # A low rating that can no longer reopen the order closes it; the branch is told.
 CLOSED_UNSATISFIED_AUDIENCES: tuple[Audience, ...] = (A.BRANCH_SECRETARIES,)

@@ -9,11 +9,12 @@ class Role(StrEnum):
     SECRETARY = "secretary"
     MEMBER = "member"
     TOWN_ADMIN = "town_admin"
+    UNIT_STAFF = "unit_staff"  # staff of a co-building unit (共建单位), who see what is whistled to it
     DASHBOARD = "dashboard"
     SYSTEM = "system"
 
 
-STAFF_ROLES = frozenset({Role.GRID_WORKER, Role.SECRETARY, Role.MEMBER, Role.TOWN_ADMIN})
+STAFF_ROLES = frozenset({Role.GRID_WORKER, Role.SECRETARY, Role.MEMBER, Role.TOWN_ADMIN, Role.UNIT_STAFF})
 
 ROLE_LABELS: dict[Role, str] = {
     Role.RESIDENT: "群众",
@@ -21,6 +22,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.SECRETARY: "支部书记",
     Role.MEMBER: "党员",
     Role.TOWN_ADMIN: "镇党委管理员",
+    Role.UNIT_STAFF: "共建单位",
     Role.DASHBOARD: "看板",
     Role.SYSTEM: "系统",
 }

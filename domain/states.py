@@ -7,6 +7,7 @@ class OrderState(StrEnum):
     SUBMITTED = "submitted"
     CLAIMED = "claimed"
     DISPATCHED = "dispatched"
+    WHISTLED = "whistled"  # 吹哨报到: waiting for the units it was whistled to
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     CLOSED = "closed"
@@ -26,6 +27,7 @@ STATE_LABELS: dict[OrderState, str] = {
     OrderState.SUBMITTED: "待领单",
     OrderState.CLAIMED: "待派单",
     OrderState.DISPATCHED: "待接单",
+    OrderState.WHISTLED: "部门办理中",
     OrderState.IN_PROGRESS: "办理中",
     OrderState.COMPLETED: "待评价",
     OrderState.CLOSED: "已办结",

@@ -31,6 +31,13 @@ class Action(StrEnum):
     RATE = "rate"
     REOPEN = "reopen"
     AUTO_CLOSE = "auto_close"
+    WHISTLE = "whistle"
+    UNITS_DONE = "units_done"
+    UNITS_RETURNED = "units_returned"
+    # A unit's moves on its whistle (domain/whistles.py): on the order's timeline, not its state.
+    REPORT_IN = "report_in"
+    UNIT_REPLY = "unit_reply"
+    UNIT_DECLINE = "unit_decline"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -46,6 +53,12 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RATE: "群众评单",
     Action.REOPEN: "重办",
     Action.AUTO_CLOSE: "超时自动办结",
+    Action.WHISTLE: "吹哨",
+    Action.UNITS_DONE: "部门办结",
+    Action.UNITS_RETURNED: "部门退回",
+    Action.REPORT_IN: "部门报到",
+    Action.UNIT_REPLY: "部门回复",
+    Action.UNIT_DECLINE: "部门退哨",
 }
 
 
@@ -76,6 +89,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.RATE, S.COMPLETED, S.CLOSED, Role.RESIDENT, Role.GRID_WORKER),
     _t(Action.REOPEN, S.COMPLETED, S.CLAIMED, Role.RESIDENT, Role.GRID_WORKER),
     _t(Action.AUTO_CLOSE, S.COMPLETED, S.CLOSED, Role.SYSTEM),
+    # 吹哨报到: beyond the branch, the order waits for the units it was whistled to
+    # (domain/whistles.py); whistling again while it waits calls in more units.
+    _t(Action.WHISTLE, S.CLAIMED, S.WHISTLED, Role.SECRETARY, Role.TOWN_ADMIN),
+    _t(Action.WHISTLE, S.WHISTLED, S.WHISTLED, Role.SECRETARY, Role.TOWN_ADMIN),
+    _t(Action.UNITS_DONE, S.WHISTLED, S.COMPLETED, Role.SYSTEM),
+    _t(Action.UNITS_RETURNED, S.WHISTLED, S.CLAIMED, Role.SYSTEM),
 )
 
 _BY_KEY: dict[tuple[OrderState | None, Action], Transition] = {

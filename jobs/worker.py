@@ -22,6 +22,7 @@ from storage.engine import Database
 from workflows.photos import remove_orphan_photos
 from workflows.projection import project
 from workflows.sweep import sweep
+from workflows.whistle_sweep import sweep_whistles
 from workflows.throttle import forget_old_windows
 from infra.clock import Clock
 from infra.settings import Settings
@@ -49,6 +50,10 @@ class Worker:
         if report.examined:
             log.info("sweep: %d orders, %d alerts, %d auto-closed, %d failed in %.3fs",
                      report.examined, report.alerts, report.auto_closed, report.failed, report.seconds)
+        whistles = sweep_whistles(self.database, now=self.clock())
+        if whistles.examined:
+            log.info("whistle sweep: %d whistles, %d alerts, %d failed", whistles.examined, whistles.alerts,
+                     whistles.failed)
 
     def run_projection(self) -> None:
         report = project(self.database, now=self.clock())

@@ -23,6 +23,8 @@ def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]
             where = (Staff.role == Role.SECRETARY.value, Staff.branch_id == audience_id)
         case Audience.TOWN_ADMINS:
             where = (Staff.role == Role.TOWN_ADMIN.value, Staff.town_id == audience_id)
+        case Audience.UNIT_STAFF:
+            where = (Staff.role == Role.UNIT_STAFF.value, Staff.unit_id == audience_id)
         case Audience.HOUSEHOLD_CARERS:
             household = db.get(Household, audience_id)
             if household is None:

@@ -27,6 +27,19 @@ TITLES = {
     "order.closed_unsatisfied": "重办两次后仍不满意",
     "alert.reminder": "催办:工单已超时",
     "alert.escalation": "督办:工单超时未处理",
+    # 吹哨报到.
+    "order.whistle": "您的诉求已吹哨,相关部门将报到办理",
+    ("order.whistle", "branch_secretaries"): "工单已加哨,更多共建单位报到",
+    "whistle.whistled": "吹哨:请本单位报到",
+    "order.report_in": "共建单位已报到",
+    "order.unit_reply": "共建单位已回复办理情况",
+    "order.unit_decline": "共建单位退回吹哨",
+    "order.units_done": "诉求已由相关部门办结,请评价",
+    ("order.units_done", "branch_secretaries"): "吹哨工单各单位已办结",
+    "order.units_returned": "共建单位均已退回,请支部重新处理",
+    "whistle.reminder": "催办:本单位吹哨报到已超时",
+    ("whistle.reminder", "unit_staff"): "催办:本单位吹哨报到已超时",
+    "whistle.escalation": "督办:共建单位吹哨报到超时",
 }
 
 # Reminding the resident in the rating stage is a request to rate, not a rebuke.
@@ -50,6 +63,8 @@ def body(notice: Notice, *, markdown: bool = False) -> str:
     typed = markdown_safe if markdown else str
     parts = [f"工单 #{notice.order_id}", p.get("category", ""), f"「{typed(p.get('summary', ''))}」",
              f"当前状态:{p.get('state_label', '')}"]
+    if p.get("unit_name"):
+        parts.append(f"单位:{typed(p['unit_name'])}")
     if p.get("note"):
         parts.append(f"说明:{typed(p['note'])}")
     if p.get("overdue_seconds"):

@@ -17,8 +17,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 TABLES = (
-    "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "member_points", "inbox_items", "deliveries", "stage_alerts", "outbox", "photos", "order_events", "orders", "residents", "households", "buildings", "grid_worker_grids",
-    "staff", "categories", "grids", "branches", "towns",
+    "whistle_alerts", "whistles", "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "member_points", "inbox_items", "deliveries", "stage_alerts", "outbox", "photos", "order_events", "orders", "residents", "households", "buildings", "grid_worker_grids",
+    "staff", "units", "categories", "grids", "branches", "towns",
 )
 
 

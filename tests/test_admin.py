@@ -49,12 +49,17 @@ def new_staff(client, world, **fields) -> dict:
 # The town
 
 
+# 吹哨报到: 24 h to report in (2 h urgent), 72 h to reply (24 h urgent).
+DEFAULT_WHISTLE_LIMITS = {"whistle_report_minutes": 1440, "whistle_report_urgent_minutes": 120,
+                          "whistle_reply_minutes": 4320, "whistle_reply_urgent_minutes": 1440}
+
+
 def test_get_town(client, world):
     town = ok(client.get("/admin/town", headers=world.auth("admin")))
     assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai",
                     "public_board_enabled": False,
                     "points_completed": 10, "points_five_star": 5, "points_overdue": -5,
-                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS)}
+                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS), **DEFAULT_WHISTLE_LIMITS}
     other = ok(client.get("/admin/town", headers=world.auth("admin2")))
     assert other["id"] == world["town2"] and other["name"] == "邻镇"
 
@@ -64,7 +69,7 @@ def test_patch_town(client, world):
     town = ok(client.patch("/admin/town", json={"name": "新名镇", "timezone": "Asia/Urumqi"}, headers=admin))
     assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False,
                     "points_completed": 10, "points_five_star": 5, "points_overdue": -5,
-                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS)}
+                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS), **DEFAULT_WHISTLE_LIMITS}
     assert ok(client.get("/admin/town", headers=admin)) == town
     # Only the admin's own town changes.
     assert ok(client.get("/admin/town", headers=world.auth("admin2")))["name"] == "邻镇"

@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers import act, count_moves, place, to_state
 from tests.live_server import LiveServer
+from tests.world import _token
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -158,6 +159,15 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     count_moves(app)
     assert http.post("/admin/households", json={"grid_id": world["gridA1"], "address": "幸福路1号", "flags": ["独居老人"],
                                                "paired_member_id": world["memberA1"]}, headers=admin).status_code == 201
+    # One order whistled to a unit (吹哨报到), which has reported in.
+    unit_id = http.post("/admin/units", json={"name": "供电所"}, headers=admin).json()["id"]
+    unit_staff = http.post("/admin/staff", json={"name": "电工", "phone": "13811110009", "role": "unit_staff",
+                                                 "password": "a long password", "unit_id": unit_id}, headers=admin)
+    world.tokens["unit"] = _token(world.settings, "staff", unit_staff.json()["id"], "unit_staff", world["town"], clock())
+    whistled = place(http, world)["id"]
+    act(http, world, "workerA1", whistled, "claim")
+    whistle_id = act(http, world, "secA", whistled, "whistle", {"unit_ids": [unit_id]})["whistles"][0]["id"]
+    assert http.post(f"/whistles/{whistle_id}/report-in", headers=world.auth("unit")).status_code == 200
 
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
@@ -190,6 +200,11 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
         [g["grid"]["name"], str(g["households"]), str(g["buildings"]), str(g["paired"])] for g in homes["grids"]]
     assert "独居老人 1" in rows[[g["grid"]["id"] for g in homes["grids"]].index(world["gridA1"])].text
     assert "100.0%" in text(browser, "households-total")
+    units = http.get("/stats/units", headers={"Authorization": f"Bearer {token}"}).json()
+    assert units["total"]["whistled"] == 1
+    rows = browser.find_elements(By.CSS_SELECTOR, "#units tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
+        ["供电所", "1", "1", "100.0%", "0.0%", "—", "1"]]
     assert browser.execute_script("return window.__xss") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
 

@@ -21,9 +21,10 @@ def test_demo_town_has_every_state(database, tmp_path, clock):
         assert count(Staff, Staff.role == "member") >= 20
         assert count(Resident) == 5
         states = set(db.exec(select(Order.state)).all())
-    assert states == {"submitted", "claimed", "dispatched", "in_progress", "completed", "closed", "rejected", "cancelled"}
+    assert states == {"submitted", "claimed", "dispatched", "in_progress", "whistled", "completed", "closed",
+                      "rejected", "cancelled"}
     roles = {a.role for a in accounts}
-    assert roles == {"town_admin", "secretary", "grid_worker", "member", "resident"}
+    assert roles == {"town_admin", "secretary", "grid_worker", "member", "unit_staff", "resident"}
 
 
 def test_demo_accounts_drive_the_api(app, database, clock, tmp_path):

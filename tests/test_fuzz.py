@@ -41,14 +41,14 @@ import storage.models  # noqa: F401  (every table in the metadata)
 from api.app import create_app
 from tests.helpers import act, place, to_state, upload
 from tests.wechat_standin import WeChatStandIn
-from tests.world import World
+from tests.world import World, _token
 from infra.images import solid_png
 from infra.settings import Settings
 from workflows.inputs import MAX_ID
 from jobs.worker import Worker
 
 APPID, SECRET = "wx-test-app", "wx-test-secret"  # as in tests/conftest.py
-ROLES = ("anonymous", "res1", "workerA1", "secA", "memberA1", "admin", "dashboard")
+ROLES = ("anonymous", "res1", "workerA1", "secA", "memberA1", "admin", "dashboard", "unit1")
 MAX_EXAMPLES = int(os.environ.get("WUDAN_FUZZ_EXAMPLES", "15"))
 # PostgreSQL answers more slowly; fewer random examples there keep this file near 3 minutes.
 MAX_EXAMPLES_POSTGRES = int(os.environ.get("WUDAN_FUZZ_EXAMPLES_POSTGRES", "6"))
@@ -254,6 +254,16 @@ def _seed(client: TestClient, world: World, app) -> None:
     act(client, world, "res1", closed["id"], "rate", {"stars": 5, "comment": "好"})
     place(client, world, who="workerA1", grid_id=world["gridA1"], contact_name="孙奶奶",
           contact_phone="13912345678", channel="visit")  # 7 代点单
+    # 8 whistled (吹哨报到) to unit 1, whose staff member unit1 has reported in: whistle 1.
+    r = client.post("/admin/units", json={"name": "供电所"}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    r = client.post("/admin/staff", json={"name": "unit1", "phone": "13811119999", "role": "unit_staff",
+                                          "password": "a long password", "unit_id": 1}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    world.tokens["unit1"] = _token(world.settings, "staff", r.json()["id"], "unit_staff", world["town"], app.state.clock())
+    whistled = to_state(client, world, place(client, world)["id"], "claimed")
+    act(client, world, "secA", whistled["id"], "whistle", {"unit_ids": [1]})
+    assert client.post("/whistles/1/report-in", headers=world.auth("unit1")).status_code == 200
     upload(client, world, "res1")
     worker = Worker(app.state.settings, app.state.db, app.state.clock, app.state.wechat)
     try:
@@ -317,7 +327,8 @@ OWNERS = (  # the first prefix that matches
     ("/orders/{order_id}/claim", "workerA1"), ("/orders/{order_id}/transfer", "workerA1"),
     ("/orders/{order_id}/reject", "workerA1"), ("/orders/{order_id}/dispatch", "secA"),
     ("/orders/{order_id}/accept", "memberA1"), ("/orders/{order_id}/decline", "memberA1"),
-    ("/orders/{order_id}/complete", "memberA1"), ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"),
+    ("/orders/{order_id}/complete", "memberA1"), ("/orders/{order_id}/whistle", "secA"),
+    ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"), ("/whistles", "unit1"), ("/units", "secA"),
 )
 
 

@@ -37,8 +37,8 @@ def test_three_rates_by_their_definitions(client, world, clock, database):
 
     body = stats(client, world, date_from="2026-11-01", date_to="2026-11-30")
     assert body["submitted"] == 5
-    assert body["by_state"] == {"submitted": 0, "claimed": 1, "dispatched": 0, "in_progress": 0, "completed": 0,
-                                "closed": 3, "rejected": 0, "cancelled": 1}
+    assert body["by_state"] == {"submitted": 0, "claimed": 1, "dispatched": 0, "whistled": 0, "in_progress": 0,
+                                "completed": 0, "closed": 3, "rejected": 0, "cancelled": 1}
     assert body["labels"]["closed"] == "已办结"
     assert body["rate_counts"] == {"claimed_in_time": 2, "closed": 3, "cancelled": 1, "ratings": 3,
                                    "ratings_good": 2, "ratings_default": 1}

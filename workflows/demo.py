@@ -14,7 +14,9 @@ from sqlmodel import select
 
 from domain.roles import Role
 from storage.engine import Database
-from storage.models import Branch, Building, Category, Grid, GridWorkerGrid, Household, Resident, Staff, Town
+from storage.models import (
+    Branch, Building, Category, Grid, GridWorkerGrid, Household, Resident, Staff, Town, Unit, Whistle,
+)
 from workflows import moves
 from workflows.identity import ProfileUpdate, update_profile
 from workflows.inputs import (
@@ -23,6 +25,8 @@ from workflows.inputs import (
 from workflows.photos import store_photo
 from workflows.placing import place_order
 from workflows.principal import Principal
+from workflows.whistle_inputs import WhistleRequest
+from workflows.whistles import report_in, whistle_order
 from infra.images import solid_png
 from infra.passwords import hash_password
 
@@ -111,6 +115,13 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
             for i, name in enumerate(MEMBERS[b])
         ])
     members[0].append(staff(Role.MEMBER, "乡贤老周", "13800000399", members[0][0].branch_id, is_local_worthy=True))
+    units = []
+    for u, (unit_name, kind, person) in enumerate(UNITS):
+        unit = Unit(town_id=town.id, name=unit_name, kind=kind, created_at=start)
+        db.add(unit)
+        db.flush()
+        units.append(unit)
+        staff(Role.UNIT_STAFF, person, f"1380000050{u + 1}", unit_id=unit.id)
     _buildings_and_households(db, town, grids, members, start)
     categories = []
     for name, description, urgency, limits in CATEGORIES:
@@ -132,7 +143,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
 
     def principal(row: Staff) -> Principal:
         grid_ids = frozenset(g.id for g, w in zip(grids, workers, strict=True) if w.id == row.id)
-        return Principal("staff", row.id, Role(row.role), row.name, town.id, row.branch_id, grid_ids)
+        return Principal("staff", row.id, Role(row.role), row.name, town.id, row.branch_id, grid_ids, row.unit_id)
 
     def place(resident: int, category: int, text: str, at: datetime, **kw):
         draft = OrderDraft(category_id=categories[category].id, description=text, **kw)
@@ -189,6 +200,14 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     moves.cancel_order(db, residents[1], o.id, OptionalReason(reason="家人已经买到了"), now=day1 + timedelta(minutes=20))
     o = place(3, 0, "路口井盖松动", day1)
     moves.transfer_order(db, principal(workers[5]), o.id, TransferRequest(grid_id=grids[6].id, reason="位置属于第二网格"), now=day1 + timedelta(minutes=40))
+    # 吹哨报到: beyond the community's branch, whistled to the power station and the property company.
+    o = place(3, 0, "小区配电箱老化跳闸,物业说要供电所来看", day1 + timedelta(hours=3), urgency="urgent")
+    through(o, grid=5, branch=2, member=0, until="claimed", at=day1 + timedelta(hours=3))
+    whistled = whistle_order(db, principal(secretaries[2]), o.id, WhistleRequest(
+        unit_ids=[units[0].id, units[1].id], note="请供电所、物业一同到场排查"), now=day1 + timedelta(hours=5))
+    power_staff = db.exec(select(Staff).where(Staff.unit_id == units[0].id)).first()
+    first = db.exec(select(Whistle).where(Whistle.order_id == whistled.id, Whistle.unit_id == units[0].id)).one()
+    report_in(db, principal(power_staff), first.id, now=day1 + timedelta(hours=6))
     # Taken on a visit (驻点直联) for a resident without a smartphone.
     visitor = principal(workers[2])
     place_order(db, visitor, OrderDraft(
@@ -196,6 +215,10 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
         contact_name="孙爷爷", contact_phone="13900000099", channel="visit",
     ), idempotency_key=None, photos_per_order=9, now=now - timedelta(hours=1))
 
+
+# 共建单位 of the town, each with one staff account: (name, kind, staff name)
+UNITS = [("青山镇供电所", "department", "供电所李工"), ("幸福小区红色物业", "property", "物业王经理"),
+         ("青山镇派出所", "police", "社区民警周警官")]
 
 # (building, or None in a village, address, unit, room, flags, head of household)
 HOUSEHOLDS = [

@@ -19,6 +19,7 @@ from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import (
     Branch, Building, Category, DashboardToken, Grid, GridWorkerGrid, Household, Order, Resident, Staff, Town,
+    Unit,
 )
 from infra.passwords import hash_password
 from workflows.hierarchy_inputs import (
@@ -36,7 +37,7 @@ M = TypeVar("M", bound=SQLModel)
 NOT_FOUND_KEYS = {Town: "town.not-found", Branch: "branch.not-found", Grid: "grid.not-found",
                   Staff: "staff.not-found", Category: "category.not-found",
                   DashboardToken: "dashboard-token.not-found", Building: "building.not-found",
-                  Household: "household.not-found"}
+                  Household: "household.not-found", Unit: "unit.not-found"}
 
 
 def require_admin(actor: Principal) -> int:
@@ -228,7 +229,7 @@ def staff_view(staff: Staff, grid_ids: list[int]) -> StaffView:
     return StaffView(
         id=staff.id, name=staff.name, phone=staff.phone, role=staff.role,
         role_label=ROLE_LABELS[Role(staff.role)], branch_id=staff.branch_id, grid_ids=grid_ids,
-        is_local_worthy=staff.is_local_worthy, active=staff.active,
+        is_local_worthy=staff.is_local_worthy, unit_id=staff.unit_id, active=staff.active,
     )
 
 
@@ -238,7 +239,7 @@ def create_staff(db: Session, actor: Principal, body: StaffCreate, *, now: datet
     staff = Staff(
         town_id=town_id, role=body.role, name=body.name, phone=body.phone,
         password_hash=hash_password(body.password), branch_id=body.branch_id,
-        is_local_worthy=body.is_local_worthy, created_at=now,
+        is_local_worthy=body.is_local_worthy, unit_id=body.unit_id, created_at=now,
     )
     _check_placement(db, staff, body.grid_ids, town_id)
     save(db, staff)
@@ -298,6 +299,14 @@ def _check_placement(db: Session, staff: Staff, grid_ids: list[int], town_id: in
             raise RuleViolation(key="admin.needs-branch", role=Term(staff.role, ROLE_LABELS[Role(staff.role)]))
     if staff.branch_id is not None:
         _branch_of_town(db, staff.branch_id, town_id)
+    if staff.role == Role.UNIT_STAFF.value:
+        if staff.unit_id is None:
+            raise RuleViolation(key="admin.needs-unit")
+        unit = db.get(Unit, staff.unit_id)
+        if unit is None or unit.town_id != town_id:
+            raise RuleViolation(key="admin.unit-not-in-town", id=staff.unit_id)
+    elif staff.unit_id is not None:
+        raise RuleViolation(key="admin.unit-for-unit-staff")
     if grid_ids and staff.role != Role.GRID_WORKER.value:
         raise RuleViolation(key="admin.grids-for-workers")
 

@@ -14,7 +14,7 @@ from domain.states import Urgency
 from workflows.inputs import Id, Patch, Phone, Plain, Strict, Text
 
 Name = Annotated[Text, Field(max_length=100)]
-StaffRole = Literal["grid_worker", "secretary", "member", "town_admin"]
+StaffRole = Literal["grid_worker", "secretary", "member", "town_admin", "unit_staff"]
 Minutes = Annotated[int, Field(ge=5, le=60 * 24 * 90)]
 Password = Annotated[str, Field(min_length=8, max_length=128)]
 RobotKey = Annotated[
@@ -32,6 +32,10 @@ class TownUpdate(Patch):
     points_overdue: int | None = Field(None, ge=-100, le=100, description="Points for completing late (negative).")
     household_flags: list[Annotated[Text, Field(max_length=20)]] | None = Field(
         None, max_length=MAX_FLAGS, description="The flags households may carry (独居老人, 低保户, …).")
+    whistle_report_minutes: Minutes | None = Field(None, description="吹哨报到: minutes a unit has to report in.")
+    whistle_report_urgent_minutes: Minutes | None = Field(None, description="… for an urgent order.")
+    whistle_reply_minutes: Minutes | None = Field(None, description="Minutes a unit has to reply once reported in.")
+    whistle_reply_urgent_minutes: Minutes | None = Field(None, description="… for an urgent order.")
 
     @field_validator("timezone")
     @classmethod
@@ -53,6 +57,10 @@ class TownView(BaseModel):
     points_five_star: int
     points_overdue: int
     household_flags: list[str]
+    whistle_report_minutes: int
+    whistle_report_urgent_minutes: int
+    whistle_reply_minutes: int
+    whistle_reply_urgent_minutes: int
 
 
 class BranchCreate(Strict):
@@ -113,6 +121,7 @@ class StaffCreate(Strict):
         default_factory=list, max_length=50, description="Grids a grid worker serves."
     )
     is_local_worthy: bool = False
+    unit_id: Id | None = Field(None, description="Required for unit staff: the co-building unit they work for.")
 
 
 class StaffUpdate(Patch):
@@ -122,6 +131,7 @@ class StaffUpdate(Patch):
     branch_id: Id | None = None
     grid_ids: list[Id] | None = Field(None, max_length=50)
     is_local_worthy: bool | None = None
+    unit_id: Id | None = None
     active: bool | None = None
 
 
@@ -134,6 +144,7 @@ class StaffView(BaseModel):
     branch_id: int | None
     grid_ids: list[int]
     is_local_worthy: bool
+    unit_id: int | None = None
     active: bool
 
 

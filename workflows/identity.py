@@ -188,7 +188,8 @@ def principal_for(db: Session, claims: TokenClaims) -> Principal | None:
         role = Role(staff.role)
         grid_ids = (frozenset(r.grid_id for r in rows if r.grid_id is not None) if role == Role.GRID_WORKER
                     else frozenset())
-        return Principal("staff", staff.id, role, staff.name, staff.town_id, staff.branch_id, grid_ids)
+        return Principal("staff", staff.id, role, staff.name, staff.town_id, staff.branch_id, grid_ids,
+                         staff.unit_id)
     return None  # dashboards: workflows/dashboards.py
 
 
@@ -197,7 +198,7 @@ _RESIDENT = select(_residents.id, _residents.name, _residents.town_id).where(_re
 _staff, _served = Staff.__table__, GridWorkerGrid.__table__
 _STAFF = (
     select(_staff.c.id, _staff.c.role, _staff.c.name, _staff.c.town_id, _staff.c.branch_id, _staff.c.active,
-           _staff.c.token_version, _served.c.grid_id)
+           _staff.c.token_version, _staff.c.unit_id, _served.c.grid_id)
     .select_from(_staff.outerjoin(_served, _served.c.staff_id == _staff.c.id))
     .where(_staff.c.id == bindparam("id"))
 )

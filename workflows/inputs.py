@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from domain.channels import Channel
 from domain.errors import RuleViolation
 from domain.states import Urgency
 
@@ -84,7 +85,7 @@ class OrderDraft(Strict):
     # Only for staff placing an order on a resident's behalf (代点单):
     contact_name: Annotated[Text, Field(max_length=50)] | None = None
     contact_phone: Phone | None = None
-    channel: Literal["mini_program", "visit", "phone", "hall"] | None = None
+    channel: Channel | None = Field(None, strict=False)
 
     @model_validator(mode="after")
     def _location_pairs(self) -> OrderDraft:

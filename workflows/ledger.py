@@ -31,6 +31,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
+from domain.channels import channel_label
 from domain.deadlines import (
     STAGE_OF_STATE,
     Stage,
@@ -56,7 +57,6 @@ TIME_FORMAT = "yyyy-mm-dd hh:mm"
 OFFICE_STAGES = frozenset({Stage.CLAIM, Stage.DISPATCH, Stage.ACCEPT, Stage.COMPLETE})
 
 URGENCY_LABELS = {Urgency.NORMAL.value: "一般", Urgency.URGENT.value: "紧急"}
-CHANNEL_LABELS = {"mini_program": "小程序", "visit": "走访", "phone": "电话", "hall": "群众说事厅"}
 SOURCE_LABELS = {RatingSource.RESIDENT.value: "群众", RatingSource.CALLBACK.value: "回访",
                  RatingSource.DEFAULT.value: "默认"}
 
@@ -238,7 +238,7 @@ def _row(order: Order, events: Sequence[OrderEvent], late: bool, zone: ZoneInfo,
         order.id, at(order.created_at), grid.name if grid else "", branch.name if branch else "",
         category.name, URGENCY_LABELS.get(order.urgency, order.urgency), order.description,
         order.address, order.contact_name, order.contact_phone,
-        CHANNEL_LABELS.get(order.channel, order.channel), OrderState(order.state).label,
+        channel_label(order.channel), OrderState(order.state).label,
         *stages,
         reopens, "是" if late else "否", order.rating_stars,
         SOURCE_LABELS.get(order.rating_source) if order.rating_source else None, order.rating_comment,

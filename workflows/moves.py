@@ -18,6 +18,7 @@ from workflows.principal import Principal
 from workflows.scope import load_visible_order
 from workflows.transition import authorise, move
 from workflows.unit import use_case
+from workflows.whistles import record_rating
 
 
 @use_case
@@ -137,6 +138,8 @@ def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest
         "rating_source": source.value,
     }
     data = {"stars": body.stars, "comment": body.comment, "source": source.value}
+    if order.assignee_id is None:  # completed by the units it was whistled to: their rating too
+        record_rating(db, order, body.stars)
     if action == Action.REOPEN:
         changes = {**rating, "reopen_count": order.reopen_count + 1, "assignee_id": None}
         move(db, order, transition, actor, now=now, note=body.comment, changes=changes, data=data)

@@ -17,6 +17,7 @@ class Principal:
     town_id: int | None = None
     branch_id: int | None = None
     grid_ids: frozenset[int] = field(default_factory=frozenset)
+    unit_id: int | None = None  # a unit's staff: the co-building unit they work for
 
     @property
     def is_staff(self) -> bool:
@@ -41,3 +42,7 @@ class Bearer:
     @property
     def role(self) -> Role:
         return Role(self.claims.role)
+
+
+# Who the service itself acts as: the sweep's auto-close, an order moving on once its units are done.
+SYSTEM = Principal("system", 0, Role.SYSTEM, "系统")

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import NotFound
 from domain.roles import Role
-from storage.models import Category, Grid, Order
+from storage.models import Category, Grid, Order, Whistle
 from workflows.principal import Principal
 
 
@@ -25,6 +25,9 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
             return or_(col(Order.assignee_id) == actor.id, placed_by_me)
         case Role.TOWN_ADMIN:
             return col(Order.town_id) == actor.town_id
+        case Role.UNIT_STAFF if actor.unit_id is not None:
+            # A unit sees only the orders whistled to it (吹哨报到), and keeps seeing them after.
+            return col(Order.id).in_(select(Whistle.order_id).where(Whistle.unit_id == actor.unit_id))
     return false()
 
 

@@ -51,15 +51,13 @@ from domain.transitions import Action, plan
 from storage.engine import Database
 from storage.models import Category, Order, StageAlert
 from storage.upsert import insert_once
-from workflows.principal import Principal
+from workflows.principal import SYSTEM
 from workflows.sweep_rows import ALERT_KEY, SET_NEXT_ALERT, bulk_writer
 from workflows.transition import category_limits, move, notice_values, write_notice
 from workflows.unit import use_case
 from infra.metrics import SWEEP_ALERTS, SWEEP_SECONDS
 
 log = logging.getLogger("wudan.sweep")
-
-SYSTEM = Principal("system", 0, Role.SYSTEM, "系统")
 
 
 

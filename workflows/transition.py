@@ -218,13 +218,14 @@ def write_notice(
 
 def notice_values(
     order, category: Category | None, kind: str, audience: Audience, extra: dict[str, Any],
-    *, previous_assignee: int | None = None,
+    *, previous_assignee: int | None = None, audience_id: int | None = None,
 ) -> dict[str, Any] | None:
     """The outbox row of a notice, less its ids and times; None when nobody is there to tell.
 
     `order` is an `Order` or a row with its columns (the sweep reads batches as rows).
+    `audience_id` names who, where the order does not (the unit of a whistle).
     """
-    audience_id = _audience_id(order, audience, previous_assignee)
+    audience_id = audience_id if audience_id is not None else _audience_id(order, audience, previous_assignee)
     if audience_id is None:
         return None
     state = OrderState(order.state)

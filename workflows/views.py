@@ -19,6 +19,8 @@ from workflows.photo_links import PhotoLinks, SignedUrl
 from workflows.principal import Principal
 from workflows.refs import Ref, names, optional_ref, ref
 from workflows.transition import actions_open_to
+from workflows.whistle_inputs import WhistleView
+from workflows.whistle_views import order_whistles
 
 
 class PhotoView(BaseModel):
@@ -87,6 +89,8 @@ class EventView(BaseModel):
 class OrderDetail(OrderView):
     photos: list[PhotoView]
     timeline: list[EventView]
+    whistles: list[WhistleView] = Field(
+        default_factory=list, description="吹哨报到: the units called in on the order and how each answered.")
 
 
 def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: datetime) -> list[OrderView]:
@@ -137,9 +141,12 @@ def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, li
                    staff={order.assignee_id: assignee or ""} if order.assignee_id is not None else {})
     photos = conn.execute(_DETAIL_PHOTOS, {"order_id": order.id}).all()
     events = conn.execute(_DETAIL_EVENTS, {"order_id": order.id}).all()
+    # Only an order that was ever whistled has whistles to read: the others cost no statement.
+    whistled = any(e.action == Action.WHISTLE.value for e in events)
     return _view(order, known, viewer, now, OrderDetail,
                  photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
-                 timeline=[_event_view(e) for e in events])
+                 timeline=[_event_view(e) for e in events],
+                 whistles=order_whistles(db, order.id, viewer, now) if whistled else [])
 
 
 def _name_of(table, key: str):

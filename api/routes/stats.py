@@ -20,6 +20,8 @@ from api.routing import api_router
 from storage.engine import Database
 from workflows import stats
 from workflows.household_stats import HouseholdStats, household_stats
+from workflows.whistle_stats import UnitStats, unit_stats
+from workflows.channel_stats import ChannelStats, channel_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -141,6 +143,24 @@ async def households(request: Request, user: CurrentUser, now: Now, branch_id: Q
     """Households recorded per grid, 党员联户 and the 联户覆盖率, 党员中心户, buildings, households by flag."""
     return await _answer_from_rows(
         request, lambda db: household_stats(db, user, branch_id=branch_id, grid_id=grid_id, now=now))
+
+
+@router.get("/units", response_model=UnitStats)
+async def units(request: Request, user: CurrentUser, now: Now,
+                date_from: Annotated[Day | None, Query(description=f"First day whistled (YYYY-MM-DD, town time, {DAYS})")]
+                = None,
+                date_to: Annotated[Day | None, Query(description=f"Last day whistled (YYYY-MM-DD, town time, {DAYS})")]
+                = None,
+                branch_id: QueryId = None) -> Response:
+    """吹哨报到 per co-building unit: times whistled and reported in, 报到及时率, 办结率, satisfaction."""
+    query = StatsQuery(date_from, date_to, branch_id)
+    return await _answer_from_rows(request, lambda db: unit_stats(db, user, query, now))
+
+
+@router.get("/channels", response_model=ChannelStats)
+async def channels(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
+    """Orders by the channel they came in from (小程序, 走访, 电话, 说事厅): placed, 办结率, satisfaction."""
+    return await _answer_from_rows(request, lambda db: channel_stats(db, user, query, now))
 
 
 @router.get("/summary")

@@ -281,6 +281,22 @@
     }));
   }
 
+  function renderUnits(data) {
+    const items = (data.units || []).filter((u) => u.whistled > 0);
+    const total = data.total || {};
+    $("units-total").textContent = "吹哨 " + count(total.whistled) + " 次，办结率 " + percent(total.resolution_rate);
+    if (!items.length) return emptyRow($("units"), 7, "本期暂无吹哨");
+    $("units").replaceChildren(...items.map((u) => {
+      const row = el("tr");
+      row.append(
+        el("td", u.unit.name), el("td", count(u.whistled), "num"), el("td", count(u.reported), "num"),
+        rateBar(u.report_rate_on_time), rateBar(u.resolution_rate), rateBar(u.satisfaction_rate),
+        el("td", count(u.open), "num"),
+      );
+      return row;
+    }));
+  }
+
   // ---- polling --------------------------------------------------------------------------
 
   const sources = [
@@ -290,6 +306,7 @@
     { path: "stats/leaderboard", render: renderLeaderboard },
     { path: "stats/overdue", extra: { limit: "20" }, render: renderOverdue },
     { path: "stats/households", filters: ["branch_id", "grid_id"], render: renderHouseholds },
+    { path: "stats/units", filters: ["date_from", "date_to", "branch_id"], render: renderUnits },
   ];
 
   class SignInNeeded extends Error {}

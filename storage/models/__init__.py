@@ -4,6 +4,7 @@ keep both in step (tests/test_schema.py compares them)."""
 from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Resident, Category
 from storage.models.households import Building, Household
 from storage.models.orders import Order, OrderEvent, Photo
+from storage.models.units import Unit, Whistle, WhistleAlert
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.security import AuditEntry, DashboardToken, RateLimitHit, RefreshToken
@@ -21,6 +22,9 @@ __all__ = [
     "Order",
     "OrderEvent",
     "Photo",
+    "Unit",
+    "Whistle",
+    "WhistleAlert",
     "OutboxMessage",
     "StageAlert",
     "Delivery",

@@ -27,6 +27,11 @@ class Town(SQLModel, table=True):
     # The flags its households may carry (独居老人, 低保户, …): the town's own list.
     household_flags: list[str] = Field(default_factory=lambda: list(DEFAULT_HOUSEHOLD_FLAGS),
                                        sa_column=Column(JSON, nullable=False))
+    # 吹哨报到: minutes a unit has to report in, and to reply once reported in.
+    whistle_report_minutes: int = 24 * 60
+    whistle_report_urgent_minutes: int = 2 * 60
+    whistle_reply_minutes: int = 72 * 60
+    whistle_reply_urgent_minutes: int = 24 * 60
     created_at: datetime = _ts()
 
 
@@ -73,6 +78,8 @@ class Staff(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     # 乡贤: a local worthy the branch may dispatch to like a member.
     is_local_worthy: bool = False
+    # The co-building unit (共建单位) a `unit_staff` account works for.
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     active: bool = True
     # Raised when the password changes or the account is disabled: older tokens stop working.
     token_version: int = 0
