@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from domain.roles import Role
+
 
 class Channel(StrEnum):
     MINI_PROGRAM = "mini_program"  # the resident, in the WeChat mini-program
@@ -26,3 +28,24 @@ def channel_label(value: str) -> str:
         return CHANNEL_LABELS[Channel(value)]
     except ValueError:
         return value
+
+
+def placing_channel(role: Role, asked: str | None) -> Channel:
+    """The channel an order comes in by: a resident's own is the mini-program; staff place on a
+    resident's behalf, taken on a visit unless they say otherwise."""
+    if role == Role.RESIDENT:
+        return Channel.MINI_PROGRAM
+    return Channel(asked) if asked not in (None, Channel.MINI_PROGRAM.value) else Channel.VISIT
+
+
+# Who places orders through each door (on the resident's behalf but for the mini-program).
+PLACED_BY: dict[Channel, frozenset[Role]] = {
+    Channel.MINI_PROGRAM: frozenset({Role.RESIDENT}),
+    Channel.VISIT: frozenset({Role.GRID_WORKER, Role.MEMBER}),
+    Channel.PHONE: frozenset({Role.GRID_WORKER, Role.MEMBER}),
+    # 群众说事厅: whoever is on duty at the session, the branch secretary and the town office included.
+    Channel.HALL: frozenset({Role.GRID_WORKER, Role.MEMBER, Role.SECRETARY, Role.TOWN_ADMIN}),
+}
+
+# Doors that open only through their own record: a hall's order is a matter said at a session.
+RECORDED_ELSEWHERE = frozenset({Channel.HALL})

@@ -6,7 +6,7 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from storage.engine import Database, create_db_engine
@@ -17,7 +17,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 TABLES = (
-    "whistle_alerts", "whistles", "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "member_points", "inbox_items", "deliveries", "stage_alerts", "outbox", "photos", "order_events", "orders", "residents", "households", "buildings", "grid_worker_grids",
+    "whistle_alerts", "whistles", "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "member_points", "inbox_items", "deliveries", "stage_alerts", "outbox", "photos", "order_events", "hall_matters", "hall_session_hosts", "hall_sessions", "halls", "orders", "visits", "visit_team_members", "visit_team_grids", "visit_teams", "residents", "households", "buildings", "grid_worker_grids",
     "staff", "units", "categories", "grids", "branches", "towns",
 )
 
@@ -80,3 +80,30 @@ def insert_old_town(connection) -> None:
 
 def backend_params() -> list:
     return ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def insert_filled(connection, table: str, **given) -> None:
+    """Insert one row into `table` as the database has it now (an old revision too): the given
+    values, and a plain value for every other column that must have one."""
+    from datetime import datetime, timezone
+
+    plain = {"INTEGER": 1, "BIGINT": 1, "SMALLINT": 1, "BOOLEAN": False, "FLOAT": 0.0, "REAL": 0.0,
+             "DOUBLE PRECISION": 0.0, "DATE": datetime.now(timezone.utc).date()}
+    values = dict(given)
+    for column in inspect(connection).get_columns(table):
+        if column["name"] in values or column["nullable"] or column.get("default") is not None:
+            continue
+        kind = str(column["type"]).upper()
+        if column.get("autoincrement") is True or (column["name"] == "id" and "INT" in kind):
+            continue
+        if kind.startswith(("TIMESTAMP", "DATETIME")):
+            values[column["name"]] = datetime.now(timezone.utc)
+        elif kind.startswith(("VARCHAR", "TEXT", "CHAR")):
+            values[column["name"]] = "x"
+        elif kind in ("JSON", "JSONB"):
+            values[column["name"]] = "[]"
+        else:
+            values[column["name"]] = plain[kind]
+    names = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    connection.execute(text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), values)

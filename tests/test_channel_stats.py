@@ -41,7 +41,7 @@ def test_channel_counts_equal_a_recount_of_the_orders(client, world, database, c
             order = place(client, world)  # the resident, in the mini-program
         else:
             order = place(client, world, who="workerA1", grid_id=world["gridA1"], contact_name="孙爷爷",
-                          contact_phone="13912345678", channel=rng.choice(("visit", "phone", "hall")))
+                          contact_phone="13912345678", channel=rng.choice(("visit", "phone")))  # the hall: test_halls.py
         fate = rng.choice(("open", "cancel", "close", "close"))
         if fate == "cancel" and order["channel"] == "mini_program":  # only a resident cancels
             act(client, world, "res1", order["id"], "cancel")

@@ -97,6 +97,11 @@ def overview(http, token: str) -> dict:
     return r.json()
 
 
+def shown_rate(rate) -> str:
+    """A rate as the page writes it: a percentage with one decimal, or a dash."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
 def shown_numbers(driver) -> dict[str, str]:
     return {key: text(driver, key) for key in
             ("rate-response", "rate-resolution", "rate-satisfaction", "overdue-total", "submitted")}
@@ -168,6 +173,23 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     act(http, world, "workerA1", whistled, "claim")
     whistle_id = act(http, world, "secA", whistled, "whistle", {"unit_ids": [unit_id]})["whistles"][0]["id"]
     assert http.post(f"/whistles/{whistle_id}/report-in", headers=world.auth("unit")).status_code == 200
+    # A 驻点直联 team over grid A1 has visited the household there and found one need.
+    team = http.post("/admin/visit-teams", json={"name": "甲村直联组", "member_ids": [world["memberA1"]],
+                                                 "grid_ids": [world["gridA1"]]}, headers=admin)
+    assert team.status_code == 201, team.text
+    home = http.get("/households", headers=admin).json()["items"][0]["id"]
+    found = http.post("/visits", json={"household_id": home, "needs": [{
+        "category_id": world["cat"], "description": "楼道灯不亮", "contact_name": "孙奶奶",
+        "contact_phone": "13900007777"}]}, headers=world.auth("memberA1"))
+    assert found.status_code == 201, found.text
+    # The 群众说事厅 of branch A held one reception where one matter was settled on the spot.
+    hall = http.post("/admin/halls", json={"name": "甲村说事厅", "branch_id": world["branchA"]}, headers=admin).json()
+    held = http.post(f"/halls/{hall['id']}/sessions", json={"starts_at": clock().isoformat(),
+                                                             "host_ids": [world["secA"]]}, headers=admin).json()
+    said = http.post(f"/hall-sessions/{held['id']}/matters", json={
+        "visitor_name": "周大伯", "grid_id": world["gridA1"], "description": "问医保缴费", "outcome": "settled",
+        "settled_note": "当场解答"}, headers=admin)
+    assert said.status_code == 201, said.text
 
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
@@ -205,6 +227,21 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     rows = browser.find_elements(By.CSS_SELECTOR, "#units tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
         ["供电所", "1", "1", "100.0%", "0.0%", "—", "1"]]
+    visits = http.get("/stats/visits", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#visits tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
+        ["甲村直联组", str(visits["teams"][0]["households"]), "1", shown_rate(visits["teams"][0]["visit_rate"]),
+         "1", "1", "0"]]
+    assert "收集诉求 1 件" in text(browser, "visits-total")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#halls tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
+        ["甲村说事厅", "1", "0", "1", "1", "100.0%"]]
+    channels = http.get("/stats/channels", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#channels tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
+        [c["channel_label"], str(c["placed"]), str(c["closed"]), shown_rate(c["resolution_rate"]),
+         shown_rate(c["satisfaction_rate"])] for c in channels["channels"] if c["placed"]]
+    assert {"小程序", "走访"} <= {row.find_element(By.TAG_NAME, "td").text for row in rows}
     assert browser.execute_script("return window.__xss") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
 

@@ -7,7 +7,9 @@ import sys
 
 from sqlmodel import func, select
 
-from storage.models import Branch, Category, Grid, Order, Resident, Staff
+from storage.models import (
+    Branch, Category, Grid, Hall, HallMatter, HallSession, Order, Resident, Staff, Visit, VisitTeam,
+)
 from workflows.demo import seed_demo_town
 
 
@@ -21,8 +23,14 @@ def test_demo_town_has_every_state(database, tmp_path, clock):
         assert count(Staff, Staff.role == "member") >= 20
         assert count(Resident) == 5
         states = set(db.exec(select(Order.state)).all())
+        channels = set(db.exec(select(Order.channel)).all())
+        assert count(VisitTeam) == 1 and count(Visit) == 2
+        assert count(Hall) == 2 and count(HallSession) == 2 and count(HallMatter) == 2
+        assert count(Order, Order.channel == "hall") == 1
+        assert count(Order, Order.visit_id.is_not(None), Order.channel == "visit") == 1
     assert states == {"submitted", "claimed", "dispatched", "in_progress", "whistled", "completed", "closed",
                       "rejected", "cancelled"}
+    assert channels == {"mini_program", "phone", "visit", "hall"}
     roles = {a.role for a in accounts}
     assert roles == {"town_admin", "secretary", "grid_worker", "member", "unit_staff", "resident"}
 

@@ -19,7 +19,7 @@ S, A, R = OrderState, Action, Role
 
 # DOMAIN.md's table, written out independently of domain/transitions.py.
 EXPECTED = {
-    (None, A.SUBMIT): (S.SUBMITTED, {R.RESIDENT, R.GRID_WORKER, R.MEMBER}),
+    (None, A.SUBMIT): (S.SUBMITTED, {R.RESIDENT, R.GRID_WORKER, R.MEMBER, R.SECRETARY, R.TOWN_ADMIN}),
     (S.SUBMITTED, A.CLAIM): (S.CLAIMED, {R.GRID_WORKER}),
     (S.SUBMITTED, A.TRANSFER): (S.SUBMITTED, {R.GRID_WORKER}),
     (S.SUBMITTED, A.REJECT): (S.REJECTED, {R.GRID_WORKER}),
@@ -172,3 +172,15 @@ def test_percentile_of_a_histogram():
         buckets[b] = buckets.get(b, 0) + 1
         sums[b] = sums.get(b, 0) + minutes * 60
     assert 80 * 60 <= percentile(buckets, 0.9, sums) <= 100 * 60
+
+
+def test_each_door_is_for_those_who_place_through_it():
+    from domain.channels import PLACED_BY, Channel, placing_channel
+
+    assert placing_channel(R.RESIDENT, "hall") == Channel.MINI_PROGRAM
+    assert placing_channel(R.MEMBER, None) == placing_channel(R.MEMBER, "mini_program") == Channel.VISIT
+    assert placing_channel(R.SECRETARY, "hall") == Channel.HALL
+    # Every role that may submit has a door, and every door's placers may submit.
+    submitters = EXPECTED[(None, A.SUBMIT)][1]
+    assert set().union(*PLACED_BY.values()) == submitters
+    assert R.SECRETARY not in PLACED_BY[Channel.VISIT] | PLACED_BY[Channel.PHONE]

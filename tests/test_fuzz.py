@@ -244,7 +244,8 @@ class Snapshot:
 
 
 def _seed(client: TestClient, world: World, app) -> None:
-    """Orders in every state (ids 1..7), a photo, the public board on, notices delivered."""
+    """Orders in every state (ids 1..8), a whistle, a visit, a hall session, a photo, the public board on,
+    notices delivered."""
     r = client.patch("/admin/town", json={"public_board_enabled": True}, headers=world.auth("admin"))
     assert r.status_code == 200, r.text
     place(client, world)                                                      # 1 submitted
@@ -264,6 +265,24 @@ def _seed(client: TestClient, world: World, app) -> None:
     whistled = to_state(client, world, place(client, world)["id"], "claimed")
     act(client, world, "secA", whistled["id"], "whistle", {"unit_ids": [1]})
     assert client.post("/whistles/1/report-in", headers=world.auth("unit1")).status_code == 200
+    # Household 1 of grid A1, visited (visit 1, no needs) by visit team 1 of memberA1.
+    r = client.post("/admin/households", json={"grid_id": world["gridA1"], "address": "幸福路3号",
+                                               "head_name": "孙奶奶", "phone": "13900007777"}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    r = client.post("/admin/visit-teams", json={"name": "直联组", "member_ids": [world["memberA1"]],
+                                                "grid_ids": [world["gridA1"]]}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    assert client.post("/visits", json={"household_id": 1}, headers=world.auth("memberA1")).status_code == 201
+    # Hall 1 of branch A, with session 1 (secA on duty) and one matter settled on the spot.
+    r = client.post("/admin/halls", json={"name": "说事厅", "branch_id": world["branchA"]}, headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
+    r = client.post("/halls/1/sessions", json={"starts_at": app.state.clock().isoformat(), "host_ids": [world["secA"]]},
+                    headers=world.auth("secA"))
+    assert r.status_code == 201, r.text
+    r = client.post("/hall-sessions/1/matters", json={"visitor_name": "周", "grid_id": world["gridA1"],
+                                                      "description": "问事", "outcome": "settled",
+                                                      "settled_note": "已答"}, headers=world.auth("secA"))
+    assert r.status_code == 201, r.text
     upload(client, world, "res1")
     worker = Worker(app.state.settings, app.state.db, app.state.clock, app.state.wechat)
     try:
@@ -329,6 +348,7 @@ OWNERS = (  # the first prefix that matches
     ("/orders/{order_id}/accept", "memberA1"), ("/orders/{order_id}/decline", "memberA1"),
     ("/orders/{order_id}/complete", "memberA1"), ("/orders/{order_id}/whistle", "secA"),
     ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"), ("/whistles", "unit1"), ("/units", "secA"),
+    ("/visits", "memberA1"), ("/visit-teams", "memberA1"), ("/halls", "secA"), ("/hall-sessions", "secA"),
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from domain.halls import MatterOutcome, SessionKind
 from domain.roles import Role
 from storage.engine import Database
 from storage.models import (
@@ -25,6 +26,10 @@ from workflows.inputs import (
 from workflows.photos import store_photo
 from workflows.placing import place_order
 from workflows.principal import Principal
+from workflows.hall_inputs import HallCreate, MatterCreate, SessionCreate
+from workflows.halls import create_hall, create_session, record_matter
+from workflows.visit_inputs import TeamCreate, VisitCreate, VisitNeed
+from workflows.visits import create_team, record_visit
 from workflows.whistle_inputs import WhistleRequest
 from workflows.whistles import report_in, whistle_order
 from infra.images import solid_png
@@ -208,12 +213,58 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     power_staff = db.exec(select(Staff).where(Staff.unit_id == units[0].id)).first()
     first = db.exec(select(Whistle).where(Whistle.order_id == whistled.id, Whistle.unit_id == units[0].id)).one()
     report_in(db, principal(power_staff), first.id, now=day1 + timedelta(hours=6))
-    # Taken on a visit (驻点直联) for a resident without a smartphone.
-    visitor = principal(workers[2])
-    place_order(db, visitor, OrderDraft(
+    # Taken by phone for a resident without a smartphone.
+    place_order(db, principal(workers[2]), OrderDraft(
         category_id=categories[2].id, description="空巢老人需要帮忙换煤气罐", grid_id=grids[2].id,
-        contact_name="孙爷爷", contact_phone="13900000099", channel="visit",
+        contact_name="孙爷爷", contact_phone="13900000099", channel="phone",
     ), idempotency_key=None, photos_per_order=9, now=now - timedelta(hours=1))
+    _visits(db, town, grids, members, workers, categories, principal, now)
+    _hall(db, town, grids, secretaries, members, categories, principal, now)
+
+
+def _visits(db, town: Town, grids: list[Grid], members, workers, categories, principal, now: datetime) -> None:
+    """驻点直联: a team over 新城社区第一网格 and 东湖村第一网格 that, on this week's visits,
+    heard two of the households out and found one need (an order with the channel `visit`)."""
+    leader = members[2][0]
+    admin = db.exec(select(Staff).where(Staff.town_id == town.id, Staff.role == Role.TOWN_ADMIN.value)).first()
+    team = create_team(db, principal(admin), TeamCreate(
+        name="新城—东湖驻点直联组", link_weekday=3, member_ids=[leader.id, workers[5].id, members[0][0].id],
+        grid_ids=[grids[5].id, grids[0].id], leader_id=leader.id), now=now - timedelta(days=3))
+    homes = {h.head_name: h for h in db.exec(select(Household).where(Household.town_id == town.id)).all()}
+    record_visit(db, principal(leader), VisitCreate(
+        household_id=homes["陈奶奶"].id, team_id=team.id, note="陈奶奶身体还好，说楼道声控灯坏了，晚上下楼怕摔",
+        needs=[VisitNeed(category_id=categories[0].id, description="1栋1单元楼道声控灯不亮，独居老人夜里下楼不便",
+                         contact_name="陈奶奶", contact_phone="13900000088")],
+        visited_at=now - timedelta(hours=30)), photos_per_order=9, now=now - timedelta(hours=30))
+    record_visit(db, principal(members[0][0]), VisitCreate(
+        household_id=homes["张大爷"].id, team_id=team.id, note="张大爷冬衣、煤都备好了，无其他诉求",
+        visited_at=now - timedelta(hours=26)), photos_per_order=9, now=now - timedelta(hours=26))
+
+
+def _hall(db, town: Town, grids: list[Grid], secretaries, members, categories, principal, now: datetime) -> None:
+    """群众说事厅 of 东湖村: yesterday's reception, where one matter was settled on the spot and
+    one became an order (channel `hall`), and the secretary's 下访 to the village's second grid."""
+    admin = db.exec(select(Staff).where(Staff.town_id == town.id, Staff.role == Role.TOWN_ADMIN.value)).first()
+    secretary = secretaries[0]
+    hall = create_hall(db, principal(admin), HallCreate(name="东湖村群众说事厅", branch_id=secretary.branch_id,
+                                                        address="东湖村党群服务中心一楼"), now=now - timedelta(days=7))
+    create_hall(db, principal(admin), HallCreate(name="青山镇群众说事厅", address="镇政府便民服务大厅"),
+                now=now - timedelta(days=7))
+    at = now - timedelta(hours=28)
+    reception = create_session(db, principal(secretary), hall.id, SessionCreate(
+        starts_at=at, ends_at=at + timedelta(hours=3), host_ids=[secretary.id, members[0][0].id],
+        note="每周三上午接访"), now=at)
+    record_matter(db, principal(secretary), reception.id, MatterCreate(
+        visitor_name="周大伯", grid_id=grids[0].id, description="问今年新农合缴费标准",
+        outcome=MatterOutcome.SETTLED, settled_note="当场讲解缴费标准和缴费渠道"), photos_per_order=9,
+        now=at + timedelta(minutes=30))
+    record_matter(db, principal(members[0][0]), reception.id, MatterCreate(
+        visitor_name="吴大妈", visitor_phone="13900000077", grid_id=grids[0].id,
+        description="村西头小桥栏杆松动，孩子上学要经过", outcome=MatterOutcome.ORDER, category_id=categories[0].id),
+        photos_per_order=9, now=at + timedelta(hours=1))
+    create_session(db, principal(secretary), hall.id, SessionCreate(
+        kind=SessionKind.DOWN, grid_id=grids[1].id, starts_at=now - timedelta(hours=6), host_ids=[secretary.id],
+        note="下到第二网格听取群众意见"), now=now - timedelta(hours=6))
 
 
 # 共建单位 of the town, each with one staff account: (name, kind, staff name)

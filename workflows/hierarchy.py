@@ -19,7 +19,7 @@ from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import (
     Branch, Building, Category, DashboardToken, Grid, GridWorkerGrid, Household, Order, Resident, Staff, Town,
-    Unit,
+    Hall, HallMatter, HallSession, Unit, Visit, VisitTeam, VisitTeamGrid,
 )
 from infra.passwords import hash_password
 from workflows.hierarchy_inputs import (
@@ -37,7 +37,8 @@ M = TypeVar("M", bound=SQLModel)
 NOT_FOUND_KEYS = {Town: "town.not-found", Branch: "branch.not-found", Grid: "grid.not-found",
                   Staff: "staff.not-found", Category: "category.not-found",
                   DashboardToken: "dashboard-token.not-found", Building: "building.not-found",
-                  Household: "household.not-found", Unit: "unit.not-found"}
+                  Household: "household.not-found", Unit: "unit.not-found", VisitTeam: "visit-team.not-found",
+                  Hall: "hall.not-found"}
 
 
 def require_admin(actor: Principal) -> int:
@@ -136,6 +137,7 @@ def delete_branch(db: Session, actor: Principal, branch_id: int, *, now: datetim
         ("admin.used-by-grids", select(Grid.id).where(Grid.branch_id == branch.id)),
         ("admin.used-by-staff", select(Staff.id).where(Staff.branch_id == branch.id)),
         ("admin.used-by-orders", select(Order.id).where(Order.branch_id == branch.id)),
+        ("admin.used-by-halls", select(Hall.id).where(Hall.branch_id == branch.id)),
     ])
 
 
@@ -200,7 +202,11 @@ def delete_grid(db: Session, actor: Principal, grid_id: int, *, now: datetime) -
         ("admin.used-by-residents", select(Resident.id).where(Resident.grid_id == grid.id)),
         ("admin.used-by-households", select(Household.id).where(Household.grid_id == grid.id)),
         ("admin.used-by-buildings", select(Building.id).where(Building.grid_id == grid.id)),
-    ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id)])
+        ("admin.used-by-visits", select(Visit.id).where(Visit.grid_id == grid.id)),
+        ("admin.used-by-hall-matters", select(HallSession.id).where(HallSession.grid_id == grid.id)
+         .union_all(select(HallMatter.id).where(HallMatter.grid_id == grid.id))),
+    ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id),
+               delete(VisitTeamGrid).where(col(VisitTeamGrid.grid_id) == grid.id)])
 
 
 def _branch_of_town(db: Session, branch_id: int, town_id: int) -> Branch:

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from domain.errors import Conflict, NotFound, RuleViolation
 from domain.households import building_fits, may_look_after, unknown_flags
 from domain.roles import Role
-from storage.models import Building, Grid, Household, Order, Staff, Town
+from storage.models import Building, Grid, HallMatter, Household, Order, Staff, Town, Visit
 from workflows.audit import audit
 from workflows.hierarchy import get_in_town, require_admin, save
 from workflows.household_inputs import (
@@ -255,8 +255,9 @@ def update_household(db: Session, actor: Principal, household_id: int, body: Hou
 def delete_household(db: Session, actor: Principal, household_id: int, *, now: datetime) -> None:
     household = get_in_town(db, Household, household_id, require_admin(actor))
     audit(db, actor, "delete", "household", household.id, {"address": household.address}, now=now)
-    # Its orders stay, for no household any more.
-    db.execute(update(Order).where(col(Order.household_id) == household.id).values(household_id=None))
+    # Its orders, visits and matters said at the hall stay, for no household any more.
+    for model in (Order, Visit, HallMatter):
+        db.execute(update(model).where(col(model.household_id) == household.id).values(household_id=None))
     db.delete(household)
     db.flush()
 

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.errors import NotFound, RuleViolation
+from domain.channels import PLACED_BY, RECORDED_ELSEWHERE, Channel, placing_channel
+from domain.errors import NotFound, NotPermitted, RuleViolation
 from domain.notices import audiences, notice_kind
 from domain.roles import Role
 from domain.states import Urgency
@@ -103,7 +104,7 @@ def place_order(
             if replay:
                 return replay.answered(answer)
         try:
-            order = _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
+            order = insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
             placed = Placed(order, replayed=False).answered(answer)
             if limits is not None:
                 # Last before the commit: on PostgreSQL the counter rows stay locked until
@@ -147,11 +148,28 @@ def _replay(db: Session, scoped_key: str, request_hash: str) -> Placed | None:
     return Placed(existing, replayed=True)
 
 
-def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now) -> Order:
+@dataclass(frozen=True)
+class TakenAt:
+    """Where an order placed on a resident's behalf was taken: a visit (驻点直联) or a matter said
+    at the 群众说事厅. It decides the grid and the household, not the placer's own grids."""
+
+    grid_id: int
+    household_id: int | None
+    visit_id: int | None = None
+
+
+def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now, *,
+                 taken_at: TakenAt | None = None) -> Order:
+    """The order, its first event and its notices, flushed in the caller's transaction."""
     transition = plan(None, Action.SUBMIT, actor.role)
+    channel = placing_channel(actor.role, draft.channel)
+    if actor.role not in PLACED_BY[channel]:
+        raise NotPermitted(key="order.channel-not-yours", role=actor.role.value, channel=channel.value)
+    if channel in RECORDED_ELSEWHERE and taken_at is None:
+        raise RuleViolation(key="order.hall-through-matters")
     # Read once: the session's identity map would not keep it between the two uses.
     resident = db.get(Resident, actor.id) if actor.role == Role.RESIDENT else None
-    grid = _grid_for(db, actor, draft, resident)
+    grid = db.get(Grid, taken_at.grid_id) if taken_at is not None else _grid_for(db, actor, draft, resident)
     phone = resident.phone if resident is not None else draft.contact_phone
     # The household comes along with the category, in the same statement.
     category, household_id = db.exec(
@@ -173,11 +191,12 @@ def _insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, 
         longitude=draft.longitude,
         idempotency_key=scoped_key,
         request_hash=request_hash,
-        household_id=household_id,
+        household_id=taken_at.household_id if taken_at is not None else household_id,
+        visit_id=taken_at.visit_id if taken_at is not None else None,
         created_at=now,
         updated_at=now,
         **stage_stamps(transition.target, now, category, urgency),
-        **_who_for(db, actor, draft, resident),
+        **_who_for(db, actor, draft, resident, channel),
     )
     db.add(order)
     db.flush()
@@ -214,7 +233,7 @@ def _grid_for(db: Session, actor: Principal, draft, resident: Resident | None) -
     return grid
 
 
-def _who_for(db: Session, actor: Principal, draft, resident: Resident | None) -> dict:
+def _who_for(db: Session, actor: Principal, draft, resident: Resident | None, channel: Channel) -> dict:
     if actor.role == Role.RESIDENT:
         if resident is None:
             raise NotFound(key="resident.not-found")
@@ -239,5 +258,5 @@ def _who_for(db: Session, actor: Principal, draft, resident: Resident | None) ->
         "contact_name": draft.contact_name,
         "contact_phone": draft.contact_phone,
         "placed_by_staff_id": actor.id,
-        "channel": draft.channel if draft.channel not in (None, "mini_program") else "visit",
+        "channel": channel.value,
     }

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from domain.channels import channel_label
 from domain.deadlines import overdue_seconds
 from domain.states import OrderState
 from domain.transitions import ACTION_LABELS, Action
@@ -53,6 +54,8 @@ class OrderView(BaseModel):
     contact_name: str | None
     contact_phone: str | None
     channel: str
+    channel_label: str = Field(description="小程序, 走访, 电话, 群众说事厅")
+    visit_id: int | None = Field(description="The visit (驻点直联) the need was found on, for channel `visit`.")
     placed_on_behalf: bool
     assignee: Ref | None
     reopen_count: int
@@ -198,6 +201,8 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         contact_name=order.contact_name,
         contact_phone=order.contact_phone,
         channel=order.channel,
+        channel_label=channel_label(order.channel),
+        visit_id=order.visit_id,
         placed_on_behalf=order.placed_by_staff_id is not None,
         assignee=optional_ref(order.assignee_id, known.staff),
         reopen_count=order.reopen_count,

@@ -22,6 +22,8 @@ from workflows import stats
 from workflows.household_stats import HouseholdStats, household_stats
 from workflows.whistle_stats import UnitStats, unit_stats
 from workflows.channel_stats import ChannelStats, channel_stats
+from workflows.visit_stats import VisitStats, visit_stats
+from workflows.hall_stats import HallStats, hall_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -155,6 +157,30 @@ async def units(request: Request, user: CurrentUser, now: Now,
     """吹哨报到 per co-building unit: times whistled and reported in, 报到及时率, 办结率, satisfaction."""
     query = StatsQuery(date_from, date_to, branch_id)
     return await _answer_from_rows(request, lambda db: unit_stats(db, user, query, now))
+
+
+@router.get("/visits", response_model=VisitStats)
+async def visits(request: Request, user: CurrentUser, now: Now,
+                 date_from: Annotated[Day | None, Query(description=f"First day visited (YYYY-MM-DD, town time, {DAYS})")]
+                 = None,
+                 date_to: Annotated[Day | None, Query(description=f"Last day visited (YYYY-MM-DD, town time, {DAYS})")]
+                 = None,
+                 branch_id: QueryId = None, grid_id: QueryId = None, team_id: QueryId = None) -> Response:
+    """驻点直联 in all and per team: households, households visited, 走访率, visits, needs collected and solved."""
+    query = StatsQuery(date_from, date_to, branch_id, grid_id)
+    return await _answer_from_rows(request, lambda db: visit_stats(db, user, query, now, team_id=team_id))
+
+
+@router.get("/halls", response_model=HallStats)
+async def hall_numbers(request: Request, user: CurrentUser, now: Now,
+                       date_from: Annotated[Day | None, Query(description=f"First day (YYYY-MM-DD, town time, {DAYS})")]
+                       = None,
+                       date_to: Annotated[Day | None, Query(description=f"Last day (YYYY-MM-DD, town time, {DAYS})")]
+                       = None,
+                       branch_id: QueryId = None) -> Response:
+    """群众说事厅 in all and per hall: 接访 and 下访 held, matters said, settled on the spot, solved."""
+    query = StatsQuery(date_from, date_to, branch_id)
+    return await _answer_from_rows(request, lambda db: hall_stats(db, user, query, now))
 
 
 @router.get("/channels", response_model=ChannelStats)

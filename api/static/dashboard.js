@@ -297,6 +297,54 @@
     }));
   }
 
+  function renderVisits(data) {
+    const items = data.teams || [];
+    const total = data.total || {};
+    $("visits-total").textContent = "走访 " + count(total.households_visited) + " 户，走访率 " + percent(total.visit_rate) +
+      "，收集诉求 " + count(total.needs_collected) + " 件，已解决 " + count(total.needs_solved) + " 件";
+    if (!items.length) return emptyRow($("visits"), 7, "暂无直联组");
+    $("visits").replaceChildren(...items.map((t) => {
+      const row = el("tr");
+      row.append(
+        el("td", t.team.name), el("td", count(t.households), "num"), el("td", count(t.households_visited), "num"),
+        rateBar(t.visit_rate), el("td", count(t.visits), "num"), el("td", count(t.needs_collected), "num"),
+        el("td", count(t.needs_solved), "num"),
+      );
+      return row;
+    }));
+  }
+
+  function renderHalls(data) {
+    const items = data.halls || [];
+    const total = data.total || {};
+    $("halls-total").textContent = "事项 " + count(total.matters) + " 件，已解决 " + count(total.solved) +
+      " 件，下访 " + count(total.down_visits) + " 次";
+    if (!items.length) return emptyRow($("halls"), 6, "暂无说事厅");
+    $("halls").replaceChildren(...items.map((h) => {
+      const row = el("tr");
+      row.append(
+        el("td", h.hall.name), el("td", count(h.receptions), "num"), el("td", count(h.down_visits), "num"),
+        el("td", count(h.matters), "num"), el("td", count(h.solved), "num"), rateBar(h.solved_rate),
+      );
+      return row;
+    }));
+  }
+
+  function renderChannels(data) {
+    const items = (data.channels || []).filter((c) => c.placed > 0);
+    const total = data.total || {};
+    $("channels-total").textContent = "共 " + count(total.placed) + " 件";
+    if (!items.length) return emptyRow($("channels"), 5, "本期暂无点单");
+    $("channels").replaceChildren(...items.map((c) => {
+      const row = el("tr");
+      row.append(
+        el("td", c.channel_label), el("td", count(c.placed), "num"), el("td", count(c.closed), "num"),
+        rateBar(c.resolution_rate), rateBar(c.satisfaction_rate),
+      );
+      return row;
+    }));
+  }
+
   // ---- polling --------------------------------------------------------------------------
 
   const sources = [
@@ -307,6 +355,9 @@
     { path: "stats/overdue", extra: { limit: "20" }, render: renderOverdue },
     { path: "stats/households", filters: ["branch_id", "grid_id"], render: renderHouseholds },
     { path: "stats/units", filters: ["date_from", "date_to", "branch_id"], render: renderUnits },
+    { path: "stats/visits", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderVisits },
+    { path: "stats/channels", render: renderChannels },
+    { path: "stats/halls", filters: ["date_from", "date_to", "branch_id"], render: renderHalls },
   ];
 
   class SignInNeeded extends Error {}

@@ -5,6 +5,8 @@ from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Res
 from storage.models.households import Building, Household
 from storage.models.orders import Order, OrderEvent, Photo
 from storage.models.units import Unit, Whistle, WhistleAlert
+from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMember
+from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.security import AuditEntry, DashboardToken, RateLimitHit, RefreshToken
@@ -25,6 +27,14 @@ __all__ = [
     "Unit",
     "Whistle",
     "WhistleAlert",
+    "VisitTeam",
+    "VisitTeamMember",
+    "VisitTeamGrid",
+    "Visit",
+    "Hall",
+    "HallSession",
+    "HallSessionHost",
+    "HallMatter",
     "OutboxMessage",
     "StageAlert",
     "Delivery",

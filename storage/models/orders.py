@@ -20,6 +20,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_resident", "resident_id", "id"),
         Index("ix_orders_placed_by", "placed_by_staff_id", "id"),
         Index("ix_orders_household", "household_id", "id"),
+        Index("ix_orders_visit", "visit_id", "id"),
         Index("ix_orders_town_created", "town_id", "created_at"),
         # The sweep for overdue stages reads only open orders, earliest deadline first.
         Index(
@@ -64,6 +65,8 @@ class Order(SQLModel, table=True):
     placed_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
     # The household it is for, when the grid records one at the order's phone or address.
     household_id: int | None = Field(default=None, foreign_key="households.id")
+    # The visit (驻点直联) on which the need was found, for an order placed with the channel `visit`.
+    visit_id: int | None = Field(default=None, foreign_key="visits.id")
     channel: str = Field(default="mini_program", max_length=20)
     claimed_by_id: int | None = Field(default=None, foreign_key="staff.id")
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
