@@ -162,8 +162,10 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     unclaimed = place(http, world, who="res2")["id"]
     clock.advance(hours=3)  # the unclaimed order is past its 2-hour claim limit
     count_moves(app)
+    block = http.post("/admin/buildings", json={"grid_id": world["gridA1"], "name": "1号楼"}, headers=admin).json()
     assert http.post("/admin/households", json={"grid_id": world["gridA1"], "address": "幸福路1号", "flags": ["独居老人"],
-                                               "paired_member_id": world["memberA1"]}, headers=admin).status_code == 201
+                                               "paired_member_id": world["memberA1"], "building_id": block["id"]},
+                     headers=admin).status_code == 201
     # One order whistled to a unit (吹哨报到), which has reported in.
     unit_id = http.post("/admin/units", json={"name": "供电所"}, headers=admin).json()["id"]
     unit_staff = http.post("/admin/staff", json={"name": "电工", "phone": "13811110009", "role": "unit_staff",
@@ -236,6 +238,11 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     rows = browser.find_elements(By.CSS_SELECTOR, "#halls tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [
         ["甲村说事厅", "1", "0", "1", "1", "100.0%"]]
+    blocks = http.get("/stats/buildings", headers={"Authorization": f"Bearer {token}"}).json()["buildings"]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#buildings tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:5] for row in rows] == [
+        [b["building"]["name"], b["grid"]["name"], str(b["households"]), str(b["paired"]), str(b["placed"])]
+        for b in blocks] == [["1号楼", MARKUP_GRID, "1", "1", str(blocks[0]["placed"])]]  # the name as text
     channels = http.get("/stats/channels", headers={"Authorization": f"Bearer {token}"}).json()
     rows = browser.find_elements(By.CSS_SELECTOR, "#channels tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [

@@ -24,6 +24,7 @@ from workflows.whistle_stats import UnitStats, unit_stats
 from workflows.channel_stats import ChannelStats, channel_stats
 from workflows.visit_stats import VisitStats, visit_stats
 from workflows.hall_stats import HallStats, hall_stats
+from workflows.building_stats import BuildingStats, building_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -181,6 +182,18 @@ async def hall_numbers(request: Request, user: CurrentUser, now: Now,
     """群众说事厅 in all and per hall: 接访 and 下访 held, matters said, settled on the spot, solved."""
     query = StatsQuery(date_from, date_to, branch_id)
     return await _answer_from_rows(request, lambda db: hall_stats(db, user, query, now))
+
+
+@router.get("/buildings", response_model=BuildingStats)
+async def buildings(request: Request, user: CurrentUser, now: Now,
+                    date_from: Annotated[Day | None, Query(description=f"First day (YYYY-MM-DD, town time, {DAYS})")]
+                    = None,
+                    date_to: Annotated[Day | None, Query(description=f"Last day (YYYY-MM-DD, town time, {DAYS})")]
+                    = None,
+                    branch_id: QueryId = None, grid_id: QueryId = None) -> Response:
+    """By building group (楼栋党小组): households, 党员联户, and its households' orders: placed, 办结率, satisfaction."""
+    query = StatsQuery(date_from, date_to, branch_id, grid_id)
+    return await _answer_from_rows(request, lambda db: building_stats(db, user, query, now))
 
 
 @router.get("/channels", response_model=ChannelStats)

@@ -330,6 +330,21 @@
     }));
   }
 
+  function renderBuildings(data) {
+    const items = data.buildings || [];
+    $("buildings-total").textContent = "共 " + count(items.length) + " 栋";
+    if (!items.length) return emptyRow($("buildings"), 7, "暂无楼栋");
+    $("buildings").replaceChildren(...items.map((b) => {
+      const row = el("tr");
+      row.append(
+        el("td", b.building.name), el("td", b.grid.name), el("td", count(b.households), "num"),
+        el("td", count(b.paired), "num"), el("td", count(b.placed), "num"), rateBar(b.resolution_rate),
+        rateBar(b.satisfaction_rate),
+      );
+      return row;
+    }));
+  }
+
   function renderChannels(data) {
     const items = (data.channels || []).filter((c) => c.placed > 0);
     const total = data.total || {};
@@ -358,6 +373,7 @@
     { path: "stats/visits", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderVisits },
     { path: "stats/channels", render: renderChannels },
     { path: "stats/halls", filters: ["date_from", "date_to", "branch_id"], render: renderHalls },
+    { path: "stats/buildings", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderBuildings },
   ];
 
   class SignInNeeded extends Error {}
