@@ -170,12 +170,13 @@ def team_views(db: Session, teams: Sequence[VisitTeam]) -> list[TeamView]:
         .join(Household, col(Household.grid_id) == VisitTeamGrid.grid_id)
         .where(col(VisitTeamGrid.team_id).in_(ids)).group_by(col(VisitTeamGrid.team_id))).all())
     staff_names = {sid: name for _, sid, name in members}
+    staff_names |= names(db, Staff, [t.leader_id for t in teams if t.leader_id not in staff_names])
     views = []
     for t in teams:
         views.append(TeamView(
             id=t.id, name=t.name, link_weekday=t.link_weekday,
             link_weekday_label=WEEKDAY_LABELS[Weekday(t.link_weekday)],
-            leader=optional_ref(t.leader_id, staff_names | names(db, Staff, [t.leader_id])),
+            leader=optional_ref(t.leader_id, staff_names),
             members=[ref(sid, staff_names) for team_id, sid, _ in members if team_id == t.id],
             grids=[ref(gid, {gid: name}) for team_id, gid, name in grids if team_id == t.id],
             households=households.get(t.id, 0), active=t.active, created_at=t.created_at))
