@@ -53,7 +53,3 @@ def session_time_problem(starts_at: datetime, ends_at: datetime | None, now: dat
         return "hall.session-times"
     return None
 
-
-def solved_rate(solved: int, matters: int) -> float | None:
-    """Matters solved (on the spot, or their order closed) ÷ matters said; None with none said."""
-    return round(solved / matters, 4) if matters else None

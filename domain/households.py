@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain.stats import share
+
 # What a town starts with; its admin may change the list (PATCH /admin/town).
 DEFAULT_HOUSEHOLD_FLAGS: tuple[str, ...] = ("独居老人", "空巢老人", "低保户", "残疾人", "困难家庭", "退役军人")
 MAX_FLAGS = 30
@@ -35,4 +37,4 @@ def building_fits(*, building_grid_id: int | None, household_grid_id: int) -> bo
 
 def pairing_coverage(paired: int, households: int) -> float | None:
     """联户覆盖率: households paired with a member ÷ households recorded; None with none recorded."""
-    return round(paired / households, 4) if households else None
+    return share(paired, households)

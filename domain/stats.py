@@ -56,6 +56,12 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
 
+def share(part: int, whole: int) -> float | None:
+    """A rate as the answers give it: part ÷ whole to 4 places, None with nothing to count."""
+    value = ratio(part, whole)
+    return round(value, 4) if value is not None else None
+
+
 @dataclass(frozen=True)
 class RateCounts:
     submitted: int  # orders placed (every state)

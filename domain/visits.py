@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from enum import IntEnum, StrEnum
 
 from domain.roles import Role
+from domain.stats import share
 
 MAX_TEAM_MEMBERS = 50
 MAX_TEAM_GRIDS = 200
@@ -77,9 +78,4 @@ def link_day_of_week(weekday: Weekday, day: date) -> date:
 
 def visit_rate(visited: int, households: int) -> float | None:
     """走访率: households visited ÷ households recorded; None with none recorded."""
-    return round(visited / households, 4) if households else None
-
-
-def solved_rate(solved: int, collected: int) -> float | None:
-    """Requests solved ÷ requests collected on visits; None with none collected."""
-    return round(solved / collected, 4) if collected else None
+    return share(visited, households)

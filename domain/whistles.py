@@ -23,6 +23,7 @@ from enum import StrEnum
 from domain.errors import DomainError, InvalidTransition
 from domain.messages import Term
 from domain.roles import Role
+from domain.stats import share
 from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action, Transition
 
@@ -191,4 +192,4 @@ def reported_on_time(answered_at: datetime | None, deadline: datetime, now: date
 def resolution_rate(replied: int, whistled: int, declined: int) -> float | None:
     """办结率 of a unit: whistles it replied to ÷ whistles it took on (all but those it declined)."""
     taken = whistled - declined
-    return round(replied / taken, 4) if taken > 0 else None
+    return share(replied, taken)

@@ -13,17 +13,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.rating import SATISFIED_MIN_STARS, RatingSource
 from domain.states import OrderState
-from domain.stats import ratio
+from domain.stats import share
 from storage.models import Building, Grid, Household, Order, Staff
 from workflows.ledger import period_bounds
 from workflows.principal import Principal
 from workflows.refs import Ref, names, optional_ref, ref
-from workflows.stats import StatsQuery, resolve_scope
+from workflows.stats import StatsQuery, count_where, resolve_scope
 
 
 class BuildingRow(BaseModel):
@@ -50,15 +50,6 @@ class BuildingStats(BaseModel):
     as_of: datetime
 
 
-def _sum(condition):
-    return func.sum(case((condition, 1), else_=0))
-
-
-def _share(part: int, whole: int) -> float | None:
-    value = ratio(part, whole)
-    return round(value, 4) if value is not None else None
-
-
 def building_stats(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> BuildingStats:
     scope = resolve_scope(db, actor, StatsQuery(query.date_from, query.date_to, query.branch_id, query.grid_id), now)
     start, end = period_bounds(scope.date_from, scope.date_to, ZoneInfo(scope.timezone))
@@ -67,13 +58,13 @@ def building_stats(db: Session, actor: Principal, query: StatsQuery, now: dateti
                         .order_by(col(Building.grid_id), col(Building.id))).all()
     ids = [b.id for b in buildings]
     homes = {row[0]: row[1:] for row in db.exec(
-        select(Household.building_id, func.count(), _sum(col(Household.paired_member_id).is_not(None)))
+        select(Household.building_id, func.count(), count_where(col(Household.paired_member_id).is_not(None)))
         .where(col(Household.building_id).in_(ids)).group_by(col(Household.building_id))).all()} if ids else {}
     closed = Order.state == OrderState.CLOSED.value
     rated = closed & col(Order.rating_stars).is_not(None) & (Order.rating_source != RatingSource.DEFAULT.value)
     orders = {row[0]: tuple(int(n or 0) for n in row[1:]) for row in db.exec(
-        select(Household.building_id, func.count(), _sum(Order.state == OrderState.CANCELLED.value), _sum(closed),
-               _sum(rated), _sum(rated & (col(Order.rating_stars) >= SATISFIED_MIN_STARS)))
+        select(Household.building_id, func.count(), count_where(Order.state == OrderState.CANCELLED.value), count_where(closed),
+               count_where(rated), count_where(rated & (col(Order.rating_stars) >= SATISFIED_MIN_STARS)))
         .join(Household, col(Household.id) == Order.household_id)
         .where(col(Household.building_id).in_(ids), col(Order.created_at) >= start, col(Order.created_at) < end)
         .group_by(col(Household.building_id))).all()} if ids else {}
@@ -86,7 +77,7 @@ def building_stats(db: Session, actor: Principal, query: StatsQuery, now: dateti
         rows.append(BuildingRow(
             building=Ref(id=b.id, name=b.name), grid=ref(b.grid_id, grid_names),
             group_leader=optional_ref(b.group_leader_id, leaders), households=households, paired=paired,
-            placed=placed, cancelled=cancelled, closed=done, resolution_rate=_share(done, placed - cancelled),
-            rated=n_rated, satisfied=satisfied, satisfaction_rate=_share(satisfied, n_rated)))
+            placed=placed, cancelled=cancelled, closed=done, resolution_rate=share(done, placed - cancelled),
+            rated=n_rated, satisfied=satisfied, satisfaction_rate=share(satisfied, n_rated)))
     return BuildingStats(town_id=scope.town_id, scope={"branch_id": scope.branch_id, "grid_id": scope.grid_id},
                          date_from=scope.date_from, date_to=scope.date_to, buildings=rows, as_of=now)

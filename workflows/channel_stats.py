@@ -13,17 +13,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from domain.channels import Channel, channel_label
 from domain.rating import SATISFIED_MIN_STARS, RatingSource
 from domain.states import OrderState
-from domain.stats import ratio
+from domain.stats import share
 from storage.models import Order
 from workflows.ledger import period_bounds
 from workflows.principal import Principal
-from workflows.stats import StatsQuery, resolve_scope
+from workflows.stats import StatsQuery, count_where, resolve_scope
 
 
 class ChannelCounts(BaseModel):
@@ -67,13 +67,10 @@ def channel_stats(db: Session, actor: Principal, query: StatsQuery, now: datetim
     closed = o.state == OrderState.CLOSED.value
     rated = closed & col(o.rating_stars).is_not(None) & (o.rating_source != RatingSource.DEFAULT.value)
 
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
-
     found = {row.channel: row for row in db.exec(
-        select(o.channel, func.count().label("placed"), count(o.state == OrderState.CANCELLED.value).label("cancelled"),
-               count(closed).label("closed"), count(rated).label("rated"),
-               count(rated & (col(o.rating_stars) >= SATISFIED_MIN_STARS)).label("satisfied"))
+        select(o.channel, func.count().label("placed"), count_where(o.state == OrderState.CANCELLED.value).label("cancelled"),
+               count_where(closed).label("closed"), count_where(rated).label("rated"),
+               count_where(rated & (col(o.rating_stars) >= SATISFIED_MIN_STARS)).label("satisfied"))
         .where(*where).group_by(col(o.channel))
     ).all()}
     names = [c.value for c in Channel] + sorted(set(found) - {c.value for c in Channel})
@@ -94,9 +91,5 @@ def _counts(row) -> dict:
 
 
 def _rates(n: dict) -> dict:
-    def share(part, whole):
-        value = ratio(part, whole)
-        return round(value, 4) if value is not None else None
-
     return {**n, "resolution_rate": share(n["closed"], n["placed"] - n["cancelled"]),
             "satisfaction_rate": share(n["satisfied"], n["rated"])}

@@ -13,16 +13,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from domain.halls import MatterOutcome, SessionKind, solved_rate
+from domain.halls import MatterOutcome, SessionKind
 from domain.states import OrderState
+from domain.stats import share
 from storage.models import Hall, HallMatter, HallSession, Order
 from workflows.ledger import period_bounds
 from workflows.principal import Principal
 from workflows.refs import Ref
-from workflows.stats import StatsQuery, resolve_scope
+from workflows.stats import StatsQuery, count_where, resolve_scope
 
 
 class HallCounts(BaseModel):
@@ -50,10 +51,6 @@ class HallStats(BaseModel):
     as_of: datetime
 
 
-def _sum(condition):
-    return func.sum(case((condition, 1), else_=0))
-
-
 def hall_stats(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> HallStats:
     scope = resolve_scope(db, actor, StatsQuery(query.date_from, query.date_to, query.branch_id), now)
     start, end = period_bounds(scope.date_from, scope.date_to, ZoneInfo(scope.timezone))
@@ -63,13 +60,13 @@ def hall_stats(db: Session, actor: Principal, query: StatsQuery, now: datetime) 
     rows = db.exec(halls.order_by(col(Hall.id))).all()
     ids = [h.id for h in rows]
     sessions = {hall_id: (int(r or 0), int(d or 0)) for hall_id, r, d in db.exec(
-        select(HallSession.hall_id, _sum(HallSession.kind == SessionKind.RECEPTION.value),
-               _sum(HallSession.kind == SessionKind.DOWN.value))
+        select(HallSession.hall_id, count_where(HallSession.kind == SessionKind.RECEPTION.value),
+               count_where(HallSession.kind == SessionKind.DOWN.value))
         .where(col(HallSession.hall_id).in_(ids), col(HallSession.starts_at) >= start, col(HallSession.starts_at) < end)
         .group_by(col(HallSession.hall_id))).all()} if ids else {}
     matters = {row[0]: tuple(int(n or 0) for n in row[1:]) for row in db.exec(
-        select(HallMatter.hall_id, func.count(), _sum(HallMatter.outcome == MatterOutcome.SETTLED.value),
-               _sum(HallMatter.outcome == MatterOutcome.ORDER.value), _sum(Order.state == OrderState.CLOSED.value))
+        select(HallMatter.hall_id, func.count(), count_where(HallMatter.outcome == MatterOutcome.SETTLED.value),
+               count_where(HallMatter.outcome == MatterOutcome.ORDER.value), count_where(Order.state == OrderState.CLOSED.value))
         .outerjoin(Order, col(Order.id) == HallMatter.order_id)
         .where(col(HallMatter.hall_id).in_(ids), col(HallMatter.recorded_at) >= start,
                col(HallMatter.recorded_at) < end)
@@ -88,4 +85,4 @@ def _counts(sessions: tuple[int, int], matters: tuple[int, int, int, int]) -> di
     receptions, down = sessions
     said, settled, ordered, closed = matters
     return {"receptions": receptions, "down_visits": down, "matters": said, "settled": settled, "ordered": ordered,
-            "orders_closed": closed, "solved": settled + closed, "solved_rate": solved_rate(settled + closed, said)}
+            "orders_closed": closed, "solved": settled + closed, "solved_rate": share(settled + closed, said)}

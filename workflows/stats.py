@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from domain.deadlines import STAGE_OF_STATE, Stage
@@ -153,6 +153,11 @@ class OverdueOrder(BaseModel):
 
 class OverdueList(BaseModel):
     items: list[OverdueOrder]
+
+
+def count_where(condition):
+    """SQL: how many rows of each group meet `condition`."""
+    return func.sum(case((condition, 1), else_=0))
 
 
 def resolve_scope(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Scope:

@@ -17,18 +17,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from domain.states import OrderState
-from domain.visits import solved_rate, visit_rate
+from domain.states import OPEN_STATES, OrderState
+from domain.stats import share
+from domain.visits import visit_rate
 from storage.models import Household, Order, Visit, VisitTeam, VisitTeamGrid
 from workflows.principal import Principal
 from workflows.refs import Ref
-from workflows.stats import StatsQuery, resolve_scope
-
-FINISHED = (OrderState.CLOSED.value, OrderState.CANCELLED.value, OrderState.REJECTED.value)
-
+from workflows.stats import StatsQuery, count_where, resolve_scope
 
 class VisitCounts(BaseModel):
     households: int
@@ -69,8 +67,8 @@ def visit_stats(db: Session, actor: Principal, query: StatsQuery, now: datetime,
             .group_by(group)).all()}
         needs = {row[0]: row[1:] for row in db.exec(
             select(group, func.count(),
-                   func.sum(case((Order.state == OrderState.CLOSED.value, 1), else_=0)),
-                   func.sum(case((col(Order.state).in_(FINISHED), 0), else_=1)))
+                   count_where(Order.state == OrderState.CLOSED.value),
+                   count_where(col(Order.state).in_([s.value for s in OPEN_STATES])))
             .join(Order, col(Order.visit_id) == Visit.id).where(*in_period).group_by(group)).all()}
         return seen, needs
 
@@ -102,4 +100,4 @@ def _counts(households: int, seen, needs) -> VisitCounts:
     collected, solved, still_open = (int(n or 0) for n in (needs or (0, 0, 0)))
     return VisitCounts(households=households, households_visited=visited, visit_rate=visit_rate(visited, households),
                        visits=visits, needs_collected=collected, needs_solved=solved, needs_open=still_open,
-                       solved_rate=solved_rate(solved, collected))
+                       solved_rate=share(solved, collected))

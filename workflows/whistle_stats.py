@@ -13,16 +13,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from domain.rating import SATISFIED_MIN_STARS
+from domain.stats import share
 from domain.whistles import OPEN_WHISTLE_STATES, UNIT_KIND_LABELS, UnitKind, WhistleState, resolution_rate
 from storage.models import Unit, Whistle
 from workflows.ledger import period_bounds
 from workflows.principal import Principal
 from workflows.refs import Ref
-from workflows.stats import StatsQuery, resolve_scope
+from workflows.stats import StatsQuery, count_where, resolve_scope
 
 
 class UnitCounts(BaseModel):
@@ -65,20 +66,17 @@ def unit_stats(db: Session, actor: Principal, query: StatsQuery, now: datetime) 
     if scope.branch_id is not None:
         where.append(w.branch_id == scope.branch_id)
 
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
-
     counted = {
         row.unit_id: row for row in db.exec(select(
             w.unit_id, func.count().label("whistled"),
-            count(col(w.reported_at).is_not(None)).label("reported"),
-            count(or_(answered.is_not(None), col(w.report_deadline) < now)).label("answers_due"),
-            count(and_(answered.is_not(None), answered <= w.report_deadline)).label("answered_on_time"),
-            count(w.state == WhistleState.REPLIED.value).label("replied"),
-            count(w.state == WhistleState.DECLINED.value).label("declined"),
-            count(col(w.state).in_([s.value for s in OPEN_WHISTLE_STATES])).label("open"),
-            count(col(w.rating_stars).is_not(None)).label("rated"),
-            count(col(w.rating_stars) >= SATISFIED_MIN_STARS).label("satisfied"),
+            count_where(col(w.reported_at).is_not(None)).label("reported"),
+            count_where(or_(answered.is_not(None), col(w.report_deadline) < now)).label("answers_due"),
+            count_where(and_(answered.is_not(None), answered <= w.report_deadline)).label("answered_on_time"),
+            count_where(w.state == WhistleState.REPLIED.value).label("replied"),
+            count_where(w.state == WhistleState.DECLINED.value).label("declined"),
+            count_where(col(w.state).in_([s.value for s in OPEN_WHISTLE_STATES])).label("open"),
+            count_where(col(w.rating_stars).is_not(None)).label("rated"),
+            count_where(col(w.rating_stars) >= SATISFIED_MIN_STARS).label("satisfied"),
         ).where(*where).group_by(col(w.unit_id))).all()
     }
     units = db.exec(select(Unit).where(Unit.town_id == scope.town_id).order_by(col(Unit.id))).all()
@@ -98,9 +96,6 @@ def _numbers(row) -> dict[str, int]:
 
 
 def _rates(n: dict[str, int]) -> dict:
-    def share(part: int, whole: int) -> float | None:
-        return round(part / whole, 4) if whole else None
-
     return {**n, "report_rate_on_time": share(n["answered_on_time"], n["answers_due"]),
             "resolution_rate": resolution_rate(n["replied"], n["whistled"], n["declined"]),
             "satisfaction_rate": share(n["satisfied"], n["rated"])}
