@@ -119,7 +119,14 @@ def test_a_visit_places_each_need_as_an_order_on_the_residents_behalf(client, wo
     assert visit(client, world, "workerA1", town["a2"]["id"])["orders"] == []
 
 
+def submits_counted() -> float:
+    from infra.metrics import TRANSITIONS
+
+    return TRANSITIONS.labels("submit")._value.get()
+
+
 def test_a_visit_is_written_whole_or_not_at_all(client, world, town, database):
+    counted = submits_counted()
     body = [need(world), {"category_id": world["cat2"], "description": "邻镇的类别"}]
     problem(client.post("/visits", json={"household_id": town["sun"]["id"], "needs": body},
                         headers=world.auth("memberA1")), 422)
@@ -130,6 +137,8 @@ def test_a_visit_is_written_whole_or_not_at_all(client, world, town, database):
         assert db.exec(select(Visit)).all() == [] and db.exec(select(Order)).all() == []
     done = visit(client, world, "memberA1", town["bare"]["id"],
                  needs=[need(world, contact_name="赵伯", contact_phone="13900004444")])
+    # Only the committed placement is counted as a move, once.
+    assert submits_counted() == counted + 1
     assert get(client, world, "admin", done["orders"][0]["id"])["contact_name"] == "赵伯"
 
 

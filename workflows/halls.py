@@ -25,7 +25,6 @@ from domain.halls import (
 )
 from domain.roles import Role
 from domain.states import OrderState
-from domain.transitions import Action
 from domain.visits import CLOCK_SKEW
 from storage.models import Branch, Grid, Hall, HallMatter, HallSession, HallSessionHost, Household, Order, Staff
 from workflows.audit import audit
@@ -38,7 +37,7 @@ from workflows.paging import PageRequest, fetch_page
 from workflows.placing import TakenAt, insert_order
 from workflows.principal import Principal
 from workflows.refs import names, optional_ref, ref
-from workflows.unit import MOVES_KEY, use_case
+from workflows.unit import use_case
 
 # --------------------------------------------------------------------------- who sees what
 
@@ -203,7 +202,6 @@ def record_matter(db: Session, actor: Principal, session_id: int, body: MatterCr
                            contact_name=body.visitor_name, contact_phone=body.visitor_phone, channel=Channel.HALL)
         order = insert_order(db, actor, draft, None, None, photos_per_order, now,
                              taken_at=TakenAt(grid.id, household.id if household else None))
-        db.info.setdefault(MOVES_KEY, []).append(Action.SUBMIT.value)
         order_id = order.id
     db.add(HallMatter(town_id=session.town_id, session_id=session.id, hall_id=session.hall_id, grid_id=grid.id,
                       household_id=household.id if household else None, visitor_name=body.visitor_name,

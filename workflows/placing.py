@@ -36,7 +36,7 @@ from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.throttle import TooManyAttempts, count_hit, window_start
 from workflows.transition import insert_event, stage_stamps, write_outbox
-from workflows.unit import retrying
+from workflows.unit import MOVES_KEY, retrying
 from infra.metrics import count_committed_moves
 
 
@@ -113,12 +113,13 @@ def place_order(
             db.commit()
         except IntegrityError:
             db.rollback()
+            db.info.pop(MOVES_KEY, None)
             # Two requests with one key raced; the other one's order stands.
             replay = _replay(db, scoped_key, request_hash) if scoped_key else None
             if replay:
                 return replay.answered(answer)
             raise
-        count_committed_moves([Action.SUBMIT.value])
+        count_committed_moves(db.info.pop(MOVES_KEY, []))
         return placed
 
     return retrying(db, attempt)
@@ -209,6 +210,8 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
     })
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
     write_outbox(db, order, category, event_id, Action.SUBMIT, None, notices, None, now)
+    # Counted once the transaction commits, like every other move (workflows/unit.py).
+    db.info.setdefault(MOVES_KEY, []).append(Action.SUBMIT.value)
     return order
 
 

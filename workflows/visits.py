@@ -23,7 +23,6 @@ from domain.channels import Channel
 from domain.errors import NotFound, NotPermitted, RuleViolation
 from domain.roles import Role
 from domain.states import OrderState
-from domain.transitions import Action
 from domain.visits import (
     TEAM_ROLES, VISIT_KIND_LABELS, WEEKDAY_LABELS, VisitKind, Weekday, link_day_of_week, may_join_team,
     visit_time_problem,
@@ -36,7 +35,7 @@ from workflows.paging import PageRequest, fetch_page
 from workflows.placing import TakenAt, insert_order
 from workflows.principal import Principal
 from workflows.refs import names, optional_ref, ref
-from workflows.unit import MOVES_KEY, use_case
+from workflows.unit import use_case
 from workflows.visit_inputs import (
     PlanHousehold, TeamCreate, TeamPlan, TeamUpdate, TeamView, VisitCreate, VisitHousehold, VisitOrder, VisitView,
 )
@@ -226,7 +225,6 @@ def record_visit(db: Session, actor: Principal, body: VisitCreate, *, photos_per
             channel=Channel.VISIT)
         insert_order(db, actor, draft, None, None, photos_per_order, now,
                      taken_at=TakenAt(visit.grid_id, visit.household_id, visit.id))
-        db.info.setdefault(MOVES_KEY, []).append(Action.SUBMIT.value)
     return visit
 
 
