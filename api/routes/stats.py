@@ -36,11 +36,15 @@ router = api_router(prefix="/stats", tags=["stats"], responses={
 })
 
 
+# The period every dated answer counts: town days.
+DateFrom = Annotated[Day | None, Query(
+    description=f"First day (YYYY-MM-DD, town time, {DAYS}); default 29 days before date_to")]
+DateTo = Annotated[Day | None, Query(description=f"Last day (YYYY-MM-DD, town time, {DAYS}); default today")]
+
+
 async def stats_query(
-    date_from: Annotated[Day | None, Query(
-        description=f"First day (YYYY-MM-DD, town time, {DAYS}); default 29 days before date_to")] = None,
-    date_to: Annotated[Day | None, Query(
-        description=f"Last day (YYYY-MM-DD, town time, {DAYS}); default today")] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
     branch_id: QueryId = None,
     grid_id: QueryId = None,
     category_id: QueryId = None,
@@ -150,10 +154,7 @@ async def households(request: Request, user: CurrentUser, now: Now, branch_id: Q
 
 @router.get("/units", response_model=UnitStats)
 async def units(request: Request, user: CurrentUser, now: Now,
-                date_from: Annotated[Day | None, Query(description=f"First day whistled (YYYY-MM-DD, town time, {DAYS})")]
-                = None,
-                date_to: Annotated[Day | None, Query(description=f"Last day whistled (YYYY-MM-DD, town time, {DAYS})")]
-                = None,
+                date_from: DateFrom = None, date_to: DateTo = None,
                 branch_id: QueryId = None) -> Response:
     """吹哨报到 per co-building unit: times whistled and reported in, 报到及时率, 办结率, satisfaction."""
     query = StatsQuery(date_from, date_to, branch_id)
@@ -162,10 +163,7 @@ async def units(request: Request, user: CurrentUser, now: Now,
 
 @router.get("/visits", response_model=VisitStats)
 async def visits(request: Request, user: CurrentUser, now: Now,
-                 date_from: Annotated[Day | None, Query(description=f"First day visited (YYYY-MM-DD, town time, {DAYS})")]
-                 = None,
-                 date_to: Annotated[Day | None, Query(description=f"Last day visited (YYYY-MM-DD, town time, {DAYS})")]
-                 = None,
+                 date_from: DateFrom = None, date_to: DateTo = None,
                  branch_id: QueryId = None, grid_id: QueryId = None, team_id: QueryId = None) -> Response:
     """驻点直联 in all and per team: households, households visited, 走访率, visits, needs collected and solved."""
     query = StatsQuery(date_from, date_to, branch_id, grid_id)
@@ -174,10 +172,7 @@ async def visits(request: Request, user: CurrentUser, now: Now,
 
 @router.get("/halls", response_model=HallStats)
 async def hall_numbers(request: Request, user: CurrentUser, now: Now,
-                       date_from: Annotated[Day | None, Query(description=f"First day (YYYY-MM-DD, town time, {DAYS})")]
-                       = None,
-                       date_to: Annotated[Day | None, Query(description=f"Last day (YYYY-MM-DD, town time, {DAYS})")]
-                       = None,
+                       date_from: DateFrom = None, date_to: DateTo = None,
                        branch_id: QueryId = None) -> Response:
     """群众说事厅 in all and per hall: 接访 and 下访 held, matters said, settled on the spot, solved."""
     query = StatsQuery(date_from, date_to, branch_id)
@@ -186,10 +181,7 @@ async def hall_numbers(request: Request, user: CurrentUser, now: Now,
 
 @router.get("/buildings", response_model=BuildingStats)
 async def buildings(request: Request, user: CurrentUser, now: Now,
-                    date_from: Annotated[Day | None, Query(description=f"First day (YYYY-MM-DD, town time, {DAYS})")]
-                    = None,
-                    date_to: Annotated[Day | None, Query(description=f"Last day (YYYY-MM-DD, town time, {DAYS})")]
-                    = None,
+                    date_from: DateFrom = None, date_to: DateTo = None,
                     branch_id: QueryId = None, grid_id: QueryId = None) -> Response:
     """By building group (楼栋党小组): households, 党员联户, and its households' orders: placed, 办结率, satisfaction."""
     query = StatsQuery(date_from, date_to, branch_id, grid_id)
