@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.roles import Role
+# A session is recorded on the day or afterwards, within the bound a visit has.
+from domain.visits import MAX_BACKDATE
 
 MAX_HOSTS = 20
-# A session is recorded on the day or afterwards, up to this long after it began.
-MAX_BACKDATE = timedelta(days=30)
 MAX_SESSION_LENGTH = timedelta(hours=24)
 
 # Who may be on duty at a session (and record its matters).
