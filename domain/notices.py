@@ -23,6 +23,8 @@ class Audience(StrEnum):
     HOUSEHOLD_CARERS = "household_carers"
     # The staff of one co-building unit (吹哨报到); the notice names the unit itself.
     UNIT_STAFF = "unit_staff"
+    # The cadre and the local worthies of the action team (行动队) the order is dispatched to.
+    ACTION_TEAM = "action_team"
 
 
 A = Audience
@@ -35,7 +37,7 @@ NOTICES: dict[tuple[OrderState | None, Action], tuple[Audience, ...]] = {
     (S.SUBMITTED, Action.REJECT): (A.RESIDENT,),
     (S.SUBMITTED, Action.CANCEL): (A.GRID_WORKERS,),
     (S.CLAIMED, Action.CANCEL): (A.BRANCH_SECRETARIES,),
-    (S.CLAIMED, Action.DISPATCH): (A.ASSIGNEE, A.RESIDENT),
+    (S.CLAIMED, Action.DISPATCH): (A.ASSIGNEE, A.ACTION_TEAM, A.RESIDENT),
     (S.DISPATCHED, Action.DECLINE): (A.BRANCH_SECRETARIES,),
     (S.DISPATCHED, Action.ACCEPT): (A.RESIDENT,),
     (S.IN_PROGRESS, Action.COMPLETE): (A.RESIDENT,),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from domain.notices import Audience
 from domain.roles import Role
-from storage.models import Branch, Building, Grid, GridWorkerGrid, Household, Resident, Staff
+from storage.models import ActionTeam, ActionTeamWorthy, Branch, Building, Grid, GridWorkerGrid, Household, Resident, Staff
 
 
 def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]]:
@@ -32,6 +33,13 @@ def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]
             leader = db.get(Building, household.building_id).group_leader_id if household.building_id else None
             carers = [i for i in dict.fromkeys((household.paired_member_id, leader)) if i is not None]
             where = (col(Staff.id).in_(carers),)
+        case Audience.ACTION_TEAM:
+            team = db.get(ActionTeam, audience_id)
+            if team is None:
+                return []
+            worthies = select(ActionTeamWorthy.staff_id).where(ActionTeamWorthy.team_id == team.id)
+            # Its member is told as the assignee.
+            where = (or_(Staff.id == team.cadre_id, col(Staff.id).in_(worthies)), Staff.id != team.lead_id)
     ids = db.exec(select(Staff.id).where(col(Staff.active), *where).order_by(col(Staff.id))).all()
     return [("staff", i) for i in ids]
 

@@ -18,6 +18,7 @@ TITLES = {
     "order.cancel": "群众已撤单",
     "order.dispatch": "支部派单给您",
     ("order.dispatch", "resident"): "支部已派党员为您办理",
+    ("order.dispatch", "action_team"): "支部派单给您所在的行动队",
     "order.decline": "党员退回派单,请重新派单",
     "order.accept": "党员已接单办理",
     "order.complete": "诉求已办结,请评价",

@@ -192,6 +192,13 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
         "visitor_name": "周大伯", "grid_id": world["gridA1"], "description": "问医保缴费", "outcome": "settled",
         "settled_note": "当场解答"}, headers=admin)
     assert said.status_code == 201, said.text
+    # Branch A's action team (行动队) was dispatched one order.
+    crew = http.post("/action-teams", json={"name": "甲村行动队", "cadre_id": world["workerA1"],
+                                             "lead_id": world["memberA2"]}, headers=world.auth("secA"))
+    assert crew.status_code == 201, crew.text
+    crewed = place(http, world)["id"]
+    act(http, world, "workerA1", crewed, "claim")
+    act(http, world, "secA", crewed, "dispatch", {"action_team_id": crew.json()["id"]})
 
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
@@ -243,6 +250,9 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:5] for row in rows] == [
         [b["building"]["name"], b["grid"]["name"], str(b["households"]), str(b["paired"]), str(b["placed"])]
         for b in blocks] == [["1号楼", MARKUP_GRID, "1", "1", str(blocks[0]["placed"])]]  # the name as text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#actionteams tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:6] for row in rows] == [
+        ["甲村行动队", "甲村党支部", "memberA2", "0", "1", "1"]]
     channels = http.get("/stats/channels", headers={"Authorization": f"Bearer {token}"}).json()
     rows = browser.find_elements(By.CSS_SELECTOR, "#channels tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [

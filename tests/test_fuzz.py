@@ -244,8 +244,8 @@ class Snapshot:
 
 
 def _seed(client: TestClient, world: World, app) -> None:
-    """Orders in every state (ids 1..8), a whistle, a visit, a hall session, a photo, the public board on,
-    notices delivered."""
+    """Orders in every state (ids 1..8), a whistle, a visit, a hall session, an action team, a photo,
+    the public board on, notices delivered."""
     r = client.patch("/admin/town", json={"public_board_enabled": True}, headers=world.auth("admin"))
     assert r.status_code == 200, r.text
     place(client, world)                                                      # 1 submitted
@@ -282,6 +282,10 @@ def _seed(client: TestClient, world: World, app) -> None:
     r = client.post("/hall-sessions/1/matters", json={"visitor_name": "周", "grid_id": world["gridA1"],
                                                       "description": "问事", "outcome": "settled",
                                                       "settled_note": "已答"}, headers=world.auth("secA"))
+    assert r.status_code == 201, r.text
+    # Action team 1 of branch A: workerA1 its cadre, memberA1 its member.
+    r = client.post("/action-teams", json={"name": "行动队", "cadre_id": world["workerA1"],
+                                           "lead_id": world["memberA1"]}, headers=world.auth("secA"))
     assert r.status_code == 201, r.text
     upload(client, world, "res1")
     worker = Worker(app.state.settings, app.state.db, app.state.clock, app.state.wechat)
@@ -349,6 +353,7 @@ OWNERS = (  # the first prefix that matches
     ("/orders/{order_id}/complete", "memberA1"), ("/orders/{order_id}/whistle", "secA"),
     ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"), ("/whistles", "unit1"), ("/units", "secA"),
     ("/visits", "memberA1"), ("/visit-teams", "memberA1"), ("/halls", "secA"), ("/hall-sessions", "secA"),
+    ("/action-teams", "secA"),
 )
 
 

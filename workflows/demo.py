@@ -26,6 +26,8 @@ from workflows.inputs import (
 from workflows.photos import store_photo
 from workflows.placing import place_order
 from workflows.principal import Principal
+from workflows.action_team_inputs import ActionTeamCreate
+from workflows.action_teams import create_team as create_action_team
 from workflows.hall_inputs import HallCreate, MatterCreate, SessionCreate
 from workflows.halls import create_hall, create_session, record_matter
 from workflows.visit_inputs import TeamCreate, VisitCreate, VisitNeed
@@ -220,6 +222,14 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     ), idempotency_key=None, photos_per_order=9, now=now - timedelta(hours=1))
     _visits(db, town, grids, members, workers, categories, principal, now)
     _hall(db, town, grids, secretaries, members, categories, principal, now)
+    # 支部吹哨、乡贤报到: 东湖村's action team of its secretary, a member and the 乡贤, given a job.
+    team = create_action_team(db, principal(secretaries[0]), ActionTeamCreate(
+        name="东湖村乡贤行动队", cadre_id=secretaries[0].id, lead_id=members[0][0].id,
+        worthy_ids=[members[0][-1].id]), now=day1)
+    o = place(0, 2, "村里老年活动室的桌椅坏了好几张,想请人修一修", day1 + timedelta(hours=4))
+    moves.claim_order(db, principal(workers[0]), o.id, now=day1 + timedelta(hours=5))
+    moves.dispatch_order(db, principal(secretaries[0]), o.id, DispatchRequest(action_team_id=team.id),
+                         now=day1 + timedelta(hours=6))
 
 
 def _visits(db, town: Town, grids: list[Grid], members, workers, categories, principal, now: datetime) -> None:

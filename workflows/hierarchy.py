@@ -18,7 +18,7 @@ from domain.messages import Term
 from domain.roles import ROLE_LABELS, Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import (
-    Branch, Building, Category, DashboardToken, Grid, GridWorkerGrid, Household, Order, Resident, Staff, Town,
+    ActionTeam, Branch, Building, Category, DashboardToken, Grid, GridWorkerGrid, Household, Order, Resident, Staff, Town,
     Hall, HallMatter, HallSession, Unit, Visit, VisitTeam, VisitTeamGrid,
 )
 from infra.passwords import hash_password
@@ -138,6 +138,7 @@ def delete_branch(db: Session, actor: Principal, branch_id: int, *, now: datetim
         ("admin.used-by-staff", select(Staff.id).where(Staff.branch_id == branch.id)),
         ("admin.used-by-orders", select(Order.id).where(Order.branch_id == branch.id)),
         ("admin.used-by-halls", select(Hall.id).where(Hall.branch_id == branch.id)),
+        ("admin.used-by-action-teams", select(ActionTeam.id).where(ActionTeam.branch_id == branch.id)),
     ])
 
 

@@ -108,8 +108,18 @@ class TransferRequest(Strict):
 
 
 class DispatchRequest(Strict):
-    member_id: Id
+    """To one member (a local worthy is one too), or to an action team (行动队): one of the two."""
+
+    member_id: Id | None = None
+    action_team_id: Id | None = Field(None, description="An action team of the order's branch; its member holds"
+                                                        " the order, its cadre and worthies are told.")
     note: Annotated[Text, Field(max_length=500)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DispatchRequest:
+        if (self.member_id is None) == (self.action_team_id is None):
+            raise PydanticCustomError("one_target", "give member_id or action_team_id, one of the two")
+        return self
 
 
 class CompleteRequest(Strict):

@@ -12,6 +12,7 @@ from domain.rating import RatingSource, closes_unsatisfied, rating_action
 from domain.roles import Role
 from domain.transitions import Action
 from storage.models import Grid, GridWorkerGrid, Order, Staff
+from workflows.action_teams import dispatch_target
 from workflows.inputs import CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, TransferRequest
 from workflows.photos import attach_photos
 from workflows.principal import Principal
@@ -75,18 +76,22 @@ def dispatch_order(
 ) -> Order:
     order = load_visible_order(db, actor, order_id)
     transition = authorise(order, Action.DISPATCH, actor)
-    member = db.get(Staff, body.member_id)
-    if (
-        member is None
-        or member.role != Role.MEMBER.value
-        or member.branch_id != order.branch_id
-        or not member.active
-    ):
-        raise RuleViolation(key="dispatch.not-a-member", id=body.member_id)
+    if body.action_team_id is not None:
+        team, member = dispatch_target(db, order, body.action_team_id)
+        team_data = {"action_team_id": team.id, "action_team_name": team.name}
+    else:
+        team, member, team_data = None, db.get(Staff, body.member_id), {}
+        if (
+            member is None
+            or member.role != Role.MEMBER.value
+            or member.branch_id != order.branch_id
+            or not member.active
+        ):
+            raise RuleViolation(key="dispatch.not-a-member", id=body.member_id)
     move(
         db, order, transition, actor, now=now, note=body.note,
-        changes={"assignee_id": member.id},
-        data={"member_id": member.id, "member_name": member.name},
+        changes={"assignee_id": member.id, "action_team_id": team.id if team else None},
+        data={"member_id": member.id, "member_name": member.name, **team_data},
     )
     return order
 
@@ -103,7 +108,8 @@ def accept_order(db: Session, actor: Principal, order_id: int, *, now: datetime)
 def decline_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
     order = load_visible_order(db, actor, order_id)
     transition = authorise(order, Action.DECLINE, actor)
-    move(db, order, transition, actor, now=now, note=body.reason, changes={"assignee_id": None})
+    move(db, order, transition, actor, now=now, note=body.reason,
+         changes={"assignee_id": None, "action_team_id": None})
     return order
 
 
@@ -141,7 +147,8 @@ def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest
     if order.assignee_id is None:  # completed by the units it was whistled to: their rating too
         record_rating(db, order, body.stars)
     if action == Action.REOPEN:
-        changes = {**rating, "reopen_count": order.reopen_count + 1, "assignee_id": None}
+        changes = {**rating, "reopen_count": order.reopen_count + 1, "assignee_id": None,
+                   "action_team_id": None}
         move(db, order, transition, actor, now=now, note=body.comment, changes=changes, data=data)
         return order
     extra = ()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, false, or_, union_all
 from sqlmodel import Session, col, select
 
 from domain.errors import NotFound
 from domain.roles import Role
-from storage.models import Category, Grid, Order, Whistle
+from storage.models import ActionTeam, ActionTeamWorthy, Category, Grid, Order, Whistle
 from workflows.principal import Principal
 
 
@@ -18,17 +18,24 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
         case Role.RESIDENT:
             return col(Order.resident_id) == actor.id
         case Role.GRID_WORKER:
-            return or_(col(Order.grid_id).in_(sorted(actor.grid_ids)), placed_by_me)
+            return or_(col(Order.grid_id).in_(sorted(actor.grid_ids)), placed_by_me, _my_action_teams(actor))
         case Role.SECRETARY:
             return or_(col(Order.branch_id) == actor.branch_id, placed_by_me)
         case Role.MEMBER:
-            return or_(col(Order.assignee_id) == actor.id, placed_by_me)
+            return or_(col(Order.assignee_id) == actor.id, placed_by_me, _my_action_teams(actor))
         case Role.TOWN_ADMIN:
             return col(Order.town_id) == actor.town_id
         case Role.UNIT_STAFF if actor.unit_id is not None:
             # A unit sees only the orders whistled to it (吹哨报到), and keeps seeing them after.
             return col(Order.id).in_(select(Whistle.order_id).where(Whistle.unit_id == actor.unit_id))
     return false()
+
+
+def _my_action_teams(actor: Principal) -> ColumnElement[bool]:
+    """Orders dispatched to an action team (行动队) the person is the cadre or a worthy of."""
+    return col(Order.action_team_id).in_(union_all(
+        select(ActionTeam.id).where(ActionTeam.cadre_id == actor.id),
+        select(ActionTeamWorthy.team_id).where(ActionTeamWorthy.staff_id == actor.id)))
 
 
 def load_visible_order(db: Session, actor: Principal, order_id: int) -> Order:

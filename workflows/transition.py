@@ -261,4 +261,6 @@ def _audience_id(order: Order, audience: Audience, previous_assignee: int | None
             return order.town_id
         case Audience.HOUSEHOLD_CARERS:
             return getattr(order, "household_id", None)
+        case Audience.ACTION_TEAM:
+            return getattr(order, "action_team_id", None)
     return None

@@ -58,6 +58,8 @@ class OrderView(BaseModel):
     visit_id: int | None = Field(description="The visit (驻点直联) the need was found on, for channel `visit`.")
     placed_on_behalf: bool
     assignee: Ref | None
+    action_team_id: int | None = Field(description="The action team (行动队) it is dispatched to; the assignee"
+                                                   " is the team's member.")
     reopen_count: int
     completion_note: str | None
     rating: RatingView | None
@@ -205,6 +207,7 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         visit_id=order.visit_id,
         placed_on_behalf=order.placed_by_staff_id is not None,
         assignee=optional_ref(order.assignee_id, known.staff),
+        action_team_id=order.action_team_id,
         reopen_count=order.reopen_count,
         completion_note=order.completion_note,
         rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)

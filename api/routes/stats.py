@@ -25,6 +25,7 @@ from workflows.channel_stats import ChannelStats, channel_stats
 from workflows.visit_stats import VisitStats, visit_stats
 from workflows.hall_stats import HallStats, hall_stats
 from workflows.building_stats import BuildingStats, building_stats
+from workflows.action_team_stats import ActionTeamStats, action_team_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -186,6 +187,15 @@ async def buildings(request: Request, user: CurrentUser, now: Now,
     """By building group (楼栋党小组): households, 党员联户, and its households' orders: placed, 办结率, satisfaction."""
     query = StatsQuery(date_from, date_to, branch_id, grid_id)
     return await _answer_from_rows(request, lambda db: building_stats(db, user, query, now))
+
+
+@router.get("/action-teams", response_model=ActionTeamStats)
+async def action_team_numbers(request: Request, user: CurrentUser, now: Now,
+                              date_from: DateFrom = None, date_to: DateTo = None,
+                              branch_id: QueryId = None) -> Response:
+    """By action team (行动队): orders placed in the period that the team holds, open, closed, 办结率, satisfaction."""
+    query = StatsQuery(date_from, date_to, branch_id)
+    return await _answer_from_rows(request, lambda db: action_team_stats(db, user, query, now))
 
 
 @router.get("/channels", response_model=ChannelStats)

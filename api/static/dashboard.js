@@ -330,6 +330,21 @@
     }));
   }
 
+  function renderActionTeams(data) {
+    const items = data.teams || [];
+    $("actionteams-total").textContent = "共 " + count(items.length) + " 队";
+    if (!items.length) return emptyRow($("actionteams"), 8, "暂无行动队");
+    $("actionteams").replaceChildren(...items.map((t) => {
+      const row = el("tr");
+      row.append(
+        el("td", t.team.name), el("td", t.branch.name), el("td", t.lead.name), el("td", count(t.worthies), "num"),
+        el("td", count(t.held), "num"), el("td", count(t.open), "num"), rateBar(t.resolution_rate),
+        rateBar(t.satisfaction_rate),
+      );
+      return row;
+    }));
+  }
+
   function renderBuildings(data) {
     const items = data.buildings || [];
     $("buildings-total").textContent = "共 " + count(items.length) + " 栋";
@@ -374,6 +389,7 @@
     { path: "stats/channels", render: renderChannels },
     { path: "stats/halls", filters: ["date_from", "date_to", "branch_id"], render: renderHalls },
     { path: "stats/buildings", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderBuildings },
+    { path: "stats/action-teams", filters: ["date_from", "date_to", "branch_id"], render: renderActionTeams },
   ];
 
   class SignInNeeded extends Error {}

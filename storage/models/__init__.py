@@ -7,6 +7,7 @@ from storage.models.orders import Order, OrderEvent, Photo
 from storage.models.units import Unit, Whistle, WhistleAlert
 from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMember
 from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
+from storage.models.action_teams import ActionTeam, ActionTeamWorthy
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.security import AuditEntry, DashboardToken, RateLimitHit, RefreshToken
@@ -35,6 +36,8 @@ __all__ = [
     "HallSession",
     "HallSessionHost",
     "HallMatter",
+    "ActionTeam",
+    "ActionTeamWorthy",
     "OutboxMessage",
     "StageAlert",
     "Delivery",

@@ -21,6 +21,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_placed_by", "placed_by_staff_id", "id"),
         Index("ix_orders_household", "household_id", "id"),
         Index("ix_orders_visit", "visit_id", "id"),
+        Index("ix_orders_action_team", "action_team_id", "id"),
         Index("ix_orders_town_created", "town_id", "created_at"),
         # The sweep for overdue stages reads only open orders, earliest deadline first.
         Index(
@@ -70,6 +71,8 @@ class Order(SQLModel, table=True):
     channel: str = Field(default="mini_program", max_length=20)
     claimed_by_id: int | None = Field(default=None, foreign_key="staff.id")
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    # The action team (行动队) it is dispatched to; `assignee_id` is then the team's member.
+    action_team_id: int | None = Field(default=None, foreign_key="action_teams.id")
     reopen_count: int = 0
     completion_note: str | None = Field(default=None, max_length=2000)
     rating_stars: int | None = None
