@@ -68,7 +68,7 @@ def _branch_kept_by(db: Session, actor: Principal, branch_id: int | None) -> int
     return branch.id
 
 
-def _people(db: Session, town_id: int, ids: list[int]) -> dict[int, Person]:
+def people_of(db: Session, town_id: int, ids: list[int]) -> dict[int, Person]:
     """The town's staff among `ids`, with the branches each works in."""
     staff = db.exec(select(Staff).where(col(Staff.id).in_(ids), Staff.town_id == town_id)).all()
     served: dict[int, set[int]] = {}
@@ -83,7 +83,7 @@ def _people(db: Session, town_id: int, ids: list[int]) -> dict[int, Person]:
 
 def _check_people(db: Session, town_id: int, branch_id: int, cadre_id: int, lead_id: int,
                   worthy_ids: list[int]) -> None:
-    people = _people(db, town_id, [cadre_id, lead_id, *worthy_ids])
+    people = people_of(db, town_id, [cadre_id, lead_id, *worthy_ids])
     problems = team_problems(branch_id=branch_id, cadre=people.get(cadre_id), lead=people.get(lead_id),
                              worthies=[people.get(i) for i in worthy_ids])
     if problems:

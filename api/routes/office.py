@@ -1,12 +1,12 @@
-"""The office's files: the monthly ledger (台账) out, rosters (名单) and 住户名单 in."""
+"""The office's files: the monthly ledger (台账) out; rosters (名单), 住户名单 and the town's other lists in."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from tempfile import SpooledTemporaryFile
-from typing import Annotated, BinaryIO
+from typing import Annotated, BinaryIO, Literal
 
-from fastapi import File, Query, UploadFile
+from fastapi import File, Path, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -15,7 +15,7 @@ from api.problems import problem_responses
 from api.routing import api_router
 from domain.errors import RuleViolation
 from domain.roles import Role
-from workflows import household_import, ledger, roster, roster_file
+from workflows import household_import, ledger, list_import, roster, roster_file
 from workflows.inputs import DAYS, Day as IsoDay
 from workflows.principal import Principal
 
@@ -89,6 +89,42 @@ def import_households(
         return household_import.check_households(read_db, user, rows)
     read_db.close()
     return household_import.import_households(db, user, rows, now=now)
+
+
+ListName = Annotated[Literal["units", "unit-staff", "visit-teams", "halls", "action-teams"], Path(
+    description="共建单位 (units), 单位人员 (unit-staff), 驻点直联组 (visit-teams), 说事厅 (halls), 行动队 (action-teams)")]
+
+
+@router.get("/lists/{kind}/template.xlsx", response_class=StreamingResponse, responses={**XLSX, **problem_responses(422)})
+def list_template(kind: ListName, user: Admin) -> StreamingResponse:
+    """An empty list of this kind for POST /admin/lists/{kind}/import: headers, an example row and a sheet of notes."""
+    sheet = list_import.kind_of(kind)
+    return _xlsx(lambda out: list_import.write_template(sheet, out), f"{kind}-template.xlsx", f"{sheet.title}模板.xlsx")
+
+
+@router.post("/lists/{kind}/import", responses=problem_responses(body=True))
+def import_list(
+    kind: ListName,
+    file: Annotated[UploadFile, File(description="XLSX, or CSV in UTF-8 or GB18030 (GBK)")],
+    user: Admin, read_db: ReadDb, db: Db, now: Now, settings: AppSettings,
+    dry_run: Annotated[QueryBool, Query(description="Check every row and say what it would do; write nothing")]
+    = False,
+) -> list_import.ListImportResult:
+    """The town's other lists, all or nothing: 共建单位, 单位人员, 驻点直联组, 说事厅, 行动队.
+
+    A row is known by its key (a name; a unit's staff member by phone; an action team by
+    支部 and 名称), so importing the same file again changes nothing; an empty cell keeps
+    what is stored, and a list in a cell (members, grids, worthies) replaces the stored
+    one. People are named by phone. Any bad row gives 422 listing every error. The
+    template says what each column takes.
+    """
+    sheet = list_import.kind_of(kind)
+    rows = roster_file.read_roster(_uploaded(file, settings), sheet.sheet)
+    if dry_run:
+        return list_import.dry_run(read_db, user, sheet, rows)
+    hashes = list_import.hash_passwords(list_import.check_list(read_db, user, sheet, rows))
+    read_db.close()
+    return list_import.import_list(db, user, sheet, rows, hashes, now=now)
 
 
 def _uploaded(file: UploadFile, settings) -> bytes:
