@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
@@ -27,7 +24,9 @@ from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.household_inputs import HouseholdCreate
 from workflows.roster import cell_message
-from workflows.roster_file import GRID_SEPARATORS, MAX_ROWS, RosterInvalid, RosterRow, RowError, Sheet
+from workflows.roster_file import (
+    GRID_SEPARATORS, MAX_ROWS, RosterInvalid, RosterRow, RowError, Sheet, write_list_template,
+)
 from workflows.unit import use_case
 
 BRANCH, GRID, BUILDING, ADDRESS, UNIT, ROOM, HEAD, PHONE, PEOPLE, FLAGS, PAIRED, CENTRAL = (
@@ -64,28 +63,7 @@ NOTES = (
 
 def write_template(out: BinaryIO) -> None:
     """An empty 住户名单: the headers, one example row (skipped if left as it is), a sheet of notes."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "住户名单"
-    sheet.append(list(COLUMNS))
-    sheet.append([HOUSEHOLDS.example.get(c, "") for c in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for cell in sheet[2]:
-        cell.font = Font(italic=True, color="808080")
-    sheet.freeze_panes = "A2"
-    # Phones stay text: Excel would turn 13800000000 into 1.38E+10.
-    for number in range(2, 501):
-        for column in (PHONE, PAIRED, CENTRAL):
-            sheet.cell(row=number, column=COLUMNS.index(column) + 1).number_format = "@"
-    notes = book.create_sheet("说明")
-    notes.append(["列", "说明"])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    for column, text in NOTES:
-        notes.append([column, text])
-    notes.column_dimensions["B"].width = 90
-    book.save(out)
+    write_list_template(out, title="住户名单", sheet=HOUSEHOLDS, text_columns=(PHONE, PAIRED, CENTRAL), notes=NOTES)
 
 
 class RowPlan(BaseModel):

@@ -17,8 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -26,7 +24,7 @@ from infra.passwords import hash_password
 from workflows.audit import audit
 from workflows.hierarchy import require_admin
 from workflows.list_sheets import KINDS, ListKind, Planned
-from workflows.roster_file import MAX_ROWS, RosterRow
+from workflows.roster_file import MAX_ROWS, RosterRow, write_list_template
 from workflows.unit import use_case
 
 
@@ -53,32 +51,12 @@ def kind_of(name: str) -> ListKind:
 
 def write_template(kind: ListKind, out: BinaryIO) -> None:
     """An empty list of this kind: the headers, one example row (skipped if left as it is), a sheet of notes."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = kind.title
-    columns = kind.sheet.columns
-    sheet.append(list(columns))
-    sheet.append([kind.sheet.example.get(c, "") for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for cell in sheet[2]:
-        cell.font = Font(italic=True, color="808080")
-    sheet.freeze_panes = "A2"
-    # Phones stay text: Excel would turn 13800000000 into 1.38E+10.
-    for number in range(2, 501):
-        for column in kind.text_columns:
-            sheet.cell(row=number, column=columns.index(column) + 1).number_format = "@"
-    notes = book.create_sheet("说明")
-    notes.append(["列", "说明"])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    for column, text in kind.notes:
-        notes.append([column, text])
-    notes.append(["", f"第 2 行是示例，原样保留时导入会跳过它。最多 {MAX_ROWS} 行。空着的格子保留原来的值；"
-                      "填了名单的格子（成员、网格、乡贤）会替换原来的名单。有一行不对，整个文件都不导入，"
-                      "并列出每一行的问题；先用 dry_run=true 试一下。"])
-    notes.column_dimensions["B"].width = 90
-    book.save(out)
+    write_list_template(out, title=kind.title, sheet=kind.sheet, text_columns=kind.text_columns, notes=(
+        *kind.notes,
+        ("", f"第 2 行是示例，原样保留时导入会跳过它。最多 {MAX_ROWS} 行。空着的格子保留原来的值；"
+             "填了名单的格子（成员、网格、乡贤）会替换原来的名单。有一行不对，整个文件都不导入，"
+             "并列出每一行的问题；先用 dry_run=true 试一下。"),
+    ))
 
 
 def _result(kind: ListKind, planned: list[Planned], rows: int, *, dry_run: bool) -> ListImportResult:

@@ -244,3 +244,30 @@ def write_template(out: BinaryIO) -> None:
     notes.column_dimensions["A"].width = 12
     notes.column_dimensions["B"].width = 90
     book.save(out)
+
+
+def write_list_template(out: BinaryIO, *, title: str, sheet: Sheet, text_columns: tuple[str, ...],
+                        notes: Iterable[tuple[str, str]]) -> None:
+    """An empty list to fill in: the headers, the example row (skipped if left as it is), a sheet 说明 of notes."""
+    book = Workbook()
+    rows = book.active
+    rows.title = title
+    rows.append(list(sheet.columns))
+    rows.append([sheet.example.get(c, "") for c in sheet.columns])
+    for cell in rows[1]:
+        cell.font = Font(bold=True)
+    for cell in rows[2]:
+        cell.font = Font(italic=True, color="808080")
+    rows.freeze_panes = "A2"
+    # Phones stay text: Excel would turn 13800000000 into 1.38E+10.
+    for number in range(2, 501):
+        for column in text_columns:
+            rows.cell(row=number, column=sheet.columns.index(column) + 1).number_format = "@"
+    explained = book.create_sheet("说明")
+    explained.append(["列", "说明"])
+    for cell in explained[1]:
+        cell.font = Font(bold=True)
+    for column, text in notes:
+        explained.append([column, text])
+    explained.column_dimensions["B"].width = 90
+    book.save(out)
