@@ -111,8 +111,10 @@ def test_an_order_dispatched_to_a_team_is_its_members_and_the_team_is_told(clien
     act(client, world, "secA", order["id"], "dispatch", {"member_id": world["memberA1"],
                                                          "action_team_id": team["id"]}, expect=422)
     dispatched = act(client, world, "secA", order["id"], "dispatch", {"action_team_id": team["id"]})
-    assert (dispatched["state"], dispatched["assignee"]["id"], dispatched["action_team_id"]) == (
-        "dispatched", world["memberA1"], team["id"])
+    assert (dispatched["state"], dispatched["assignee"]["id"], dispatched["action_team"]) == (
+        "dispatched", world["memberA1"], {"id": team["id"], "name": "甲村行动队"})
+    listed = ok(client.get("/orders", headers=world.auth("乡贤老周")))["items"]
+    assert [(o["id"], o["action_team"]["name"]) for o in listed] == [(order["id"], "甲村行动队")]
     detail = get(client, world, "乡贤老周", order["id"])
     assert detail["timeline"][-1]["data"]["action_team_name"] == "甲村行动队"
     assert detail["allowed_actions"] == [] and get(client, world, "memberA1", order["id"])["allowed_actions"] == [
@@ -129,7 +131,7 @@ def test_an_order_dispatched_to_a_team_is_its_members_and_the_team_is_told(clien
     assert "支部派单给您" in [i["title"] for i in ok(client.get("/me/inbox", headers=world.auth("memberA1")))["items"]]
     # A decline hands it back to the branch, and the team no longer holds it.
     declined = act(client, world, "memberA1", order["id"], "decline", {"reason": "不在村里"})
-    assert (declined["assignee"], declined["action_team_id"]) == (None, None)
+    assert (declined["assignee"], declined["action_team"]) == (None, None)
     get(client, world, "乡贤老周", order["id"], expect=404)
     # An inactive team is not dispatched to.
     ok(client.patch(f"/action-teams/{team['id']}", json={"active": False}, headers=world.auth("secA")))

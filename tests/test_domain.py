@@ -156,7 +156,7 @@ def test_overdue_seconds():
 def test_each_move_tells_someone():
     for transition in TRANSITIONS:
         assert audiences(transition.source, transition.action), transition
-    assert audiences(S.CLAIMED, A.DISPATCH) == (Audience.ASSIGNEE, Audience.RESIDENT)
+    assert audiences(S.CLAIMED, A.DISPATCH) == (Audience.ASSIGNEE, Audience.ACTION_TEAM, Audience.RESIDENT)
 
 
 def test_percentile_of_a_histogram():

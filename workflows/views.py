@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -15,7 +15,7 @@ from domain.deadlines import overdue_seconds
 from domain.states import OrderState
 from domain.transitions import ACTION_LABELS, Action
 from domain.roles import ROLE_LABELS, Role
-from storage.models import Branch, Category, Grid, Order, OrderEvent, Photo, Staff
+from storage.models import ActionTeam, Branch, Category, Grid, Order, OrderEvent, Photo, Staff
 from workflows.photo_links import PhotoLinks, SignedUrl
 from workflows.principal import Principal
 from workflows.refs import Ref, names, optional_ref, ref
@@ -58,8 +58,8 @@ class OrderView(BaseModel):
     visit_id: int | None = Field(description="The visit (驻点直联) the need was found on, for channel `visit`.")
     placed_on_behalf: bool
     assignee: Ref | None
-    action_team_id: int | None = Field(description="The action team (行动队) it is dispatched to; the assignee"
-                                                   " is the team's member.")
+    action_team: Ref | None = Field(description="The action team (行动队) it is dispatched to; the assignee"
+                                                " is the team's member.")
     reopen_count: int
     completion_note: str | None
     rating: RatingView | None
@@ -106,6 +106,7 @@ def order_views(db: Session, orders: Sequence[Order], viewer: Principal, now: da
         grids=grids,
         branches=branches,
         staff=names(db, Staff, (o.assignee_id for o in orders)),
+        teams=names(db, ActionTeam, (o.action_team_id for o in orders)),  # no statement when none has one
     )
     return [_view(o, known, viewer, now) for o in orders]
 
@@ -137,13 +138,14 @@ def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, li
     as plain rows: the names, the photos, the timeline. Every move answers with this.
     """
     conn = db.connection()
-    category, grid, branch, assignee = conn.execute(_DETAIL_NAMES, {
+    category, grid, branch, assignee, team = conn.execute(_DETAIL_NAMES, {
         "category_id": order.category_id, "grid_id": order.grid_id, "branch_id": order.branch_id,
-        "assignee_id": order.assignee_id,
+        "assignee_id": order.assignee_id, "action_team_id": order.action_team_id,
     }).one()
     known = _Names(categories={order.category_id: category or ""}, grids={order.grid_id: grid or ""},
                    branches={order.branch_id: branch or ""},
-                   staff={order.assignee_id: assignee or ""} if order.assignee_id is not None else {})
+                   staff={order.assignee_id: assignee or ""} if order.assignee_id is not None else {},
+                   teams={order.action_team_id: team or ""} if order.action_team_id is not None else {})
     photos = conn.execute(_DETAIL_PHOTOS, {"order_id": order.id}).all()
     events = conn.execute(_DETAIL_EVENTS, {"order_id": order.id}).all()
     # Only an order that was ever whistled has whistles to read: the others cost no statement.
@@ -161,6 +163,7 @@ def _name_of(table, key: str):
 _DETAIL_NAMES = select(
     _name_of(Category.__table__, "category_id"), _name_of(Grid.__table__, "grid_id"),
     _name_of(Branch.__table__, "branch_id"), _name_of(Staff.__table__, "assignee_id"),
+    _name_of(ActionTeam.__table__, "action_team_id"),
 )
 _photos = Photo.__table__.c
 _DETAIL_PHOTOS = (select(_photos.id, _photos.purpose, _photos.content_type, _photos.size)
@@ -182,6 +185,7 @@ class _Names:
     grids: dict[int, str]
     branches: dict[int, str]
     staff: dict[int, str]
+    teams: dict[int, str] = field(default_factory=dict)
 
 
 def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[OrderView] = OrderView,
@@ -207,7 +211,7 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         visit_id=order.visit_id,
         placed_on_behalf=order.placed_by_staff_id is not None,
         assignee=optional_ref(order.assignee_id, known.staff),
-        action_team_id=order.action_team_id,
+        action_team=optional_ref(order.action_team_id, known.teams),
         reopen_count=order.reopen_count,
         completion_note=order.completion_note,
         rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)
