@@ -73,7 +73,7 @@ def generate_orders(engine, n: int, *, now_epoch: int, n_open: int, n_overdue: i
     except exactly `due` orders (evenly spread ids) whose first reminder fell due a few
     minutes ago.
 
-    With `aggregates`, stats_counts, stats_stage_times and member_points get what the moves
+    With `aggregates`, stats_counts, stats_stage_times and point_entries get what the moves
     would have written for these orders (workflows/aggregates.py), added to the demo's.
     """
     from sqlalchemy import text
@@ -240,7 +240,7 @@ FROM bench_plan p""")
 
 
 def _aggregates(x, d: str, town_id: int, end: str) -> None:
-    """stats_counts, stats_stage_times and member_points for bench_plan, as record_move adds them."""
+    """stats_counts, stats_stage_times and point_entries for bench_plan, as the moves and the projection add them."""
     day = _local_day(d, "p.created")
     cell = "town_id, day, branch_id, grid_id, category_id, member_id"
     rated = "p.state = 'closed' AND p.stars IS NOT NULL"
@@ -280,17 +280,15 @@ GROUP BY day, branch_id, grid_id, category_id, member_id, stage, bucket
 ON CONFLICT ({cell}, stage, bucket) DO UPDATE SET n = stats_stage_times.n + excluded.n,
   seconds_sum = stats_stage_times.seconds_sum + excluded.seconds_sum""")
     log("  aggregates: stats_stage_times filled")
-    completed_at = "p.created + p.s1 + p.s2 + p.s3 + p.s4"
-    completed_at = f"(CASE WHEN {completed_at} > {end.replace('p.s5', '0')} THEN {end.replace('p.s5', '0')} ELSE {completed_at} END)"
-    x(f"""INSERT INTO member_points (town_id, branch_id, member_id, day, points, completed, five_star, overdue)
-SELECT {town_id}, branch_id, member_id, day, sum(points), sum(completed), sum(five_star), sum(overdue) FROM (
-  SELECT p.branch_id, p.member_id, {_local_day(d, completed_at)} AS day,
-    CASE WHEN p.d4 > p.l4 * 60 THEN 5 ELSE 10 END AS points, 1 AS completed, 0 AS five_star,
-    CASE WHEN p.d4 > p.l4 * 60 THEN 1 ELSE 0 END AS overdue FROM bench_plan p WHERE p.k >= 4
-  UNION ALL SELECT p.branch_id, p.member_id, {_local_day(d, end)}, 5, 0, 1, 0 FROM bench_plan p
-    WHERE p.state = 'closed' AND p.stars = 5) m WHERE true
-GROUP BY branch_id, member_id, day
-ON CONFLICT (member_id, day) DO UPDATE SET points = member_points.points + excluded.points,
-  completed = member_points.completed + excluded.completed, five_star = member_points.five_star + excluded.five_star,
-  overdue = member_points.overdue + excluded.overdue""")
-    log("  aggregates: member_points filled")
+    # The passbook: what a closed order's member earned at its close (domain.points defaults).
+    overdue = "p.d4 > p.l4 * 60"
+    closed = "p.state = 'closed' AND p.k >= 4"
+    rules = [("default_close", 10, "p.stars IS NULL"), ("closed_satisfied", 10, "p.stars >= 3"),
+             ("five_star", 5, "p.stars = 5"), ("low_rating", -3, "p.stars <= 2"),
+             ("overdue_completion", -5, overdue)]
+    entries = " UNION ALL ".join(
+        f"SELECT p.branch_id, p.member_id, {end} AS at, '{rule}' AS rule, {points} AS points"
+        f" FROM bench_plan p WHERE {closed} AND {where}" for rule, points, where in rules)
+    x(f"""INSERT INTO point_entries (town_id, branch_id, member_id, at, day, points, rule, rule_version)
+SELECT {town_id}, branch_id, member_id, {_ts(d, 'e.at')}, {_local_day(d, 'e.at')}, points, rule, 0 FROM ({entries}) e""")
+    log("  aggregates: point_entries filled")

@@ -105,7 +105,7 @@ def measure_size(kind: str, n: int, requests: int, analyze_sqlite: bool, keep: b
             log("ANALYZE done")
         with engine.connect() as c:
             result["table_rows"] = {t: c.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()
-                              for t in ("orders", "stats_counts", "stats_stage_times", "member_points")}
+                              for t in ("orders", "stats_counts", "stats_stage_times", "point_entries")}
         log(f"rows: {result['table_rows']}")
         engine.dispose()
 

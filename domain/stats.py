@@ -1,4 +1,4 @@
-"""The numbers the dashboards show: the three rates, stage-time histograms, member points."""
+"""The numbers the dashboards show: the three rates and stage-time histograms."""
 
 from __future__ import annotations
 
@@ -86,18 +86,3 @@ class RateCounts:
     def satisfaction(self) -> float | None:
         """满意率: 4-5 star ratings / all ratings; default ratings are not in it."""
         return ratio(self.ratings_good, self.ratings)
-
-
-@dataclass(frozen=True)
-class PointRules:
-    """党员积分; the numbers are settings, not code."""
-
-    completed: int = 10
-    five_star: int = 5
-    overdue_completion: int = -5
-
-    def for_completion(self, overdue: bool) -> int:
-        return self.completed + (self.overdue_completion if overdue else 0)
-
-    def for_rating(self, stars: int | None) -> int:
-        return self.five_star if stars == 5 else 0

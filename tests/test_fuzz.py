@@ -353,7 +353,7 @@ OWNERS = (  # the first prefix that matches
     ("/orders/{order_id}/complete", "memberA1"), ("/orders/{order_id}/whistle", "secA"),
     ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"), ("/whistles", "unit1"), ("/units", "secA"),
     ("/visits", "memberA1"), ("/visit-teams", "memberA1"), ("/halls", "secA"), ("/hall-sessions", "secA"),
-    ("/action-teams", "secA"),
+    ("/action-teams", "secA"), ("/points", "secA"),
 )
 
 

@@ -65,10 +65,12 @@ class Counted:
 # event, the outbox rows (one INSERT), then the answer: the names (category, grid, branch,
 # assignee in one statement), the photos and the timeline. Placing reads the resident, the
 # grid and the category, inserts the order, and adds the two hourly counters; a dispatch
-# reads the member, a completion updates its photos.
+# reads the member, a completion updates its photos. A rating judges the member's attempt
+# for the points passbook: the town with the attempt's completion, the rules in effect, the
+# entries' INSERT.
 BUDGET = {
     "place": (12, 2), "claim": (8, 2), "dispatch": (9, 2), "accept": (8, 2), "upload": (4, 2),
-    "complete": (9, 2), "rate": (8, 2), "get": (5, 1),
+    "complete": (9, 2), "rate": (11, 2), "get": (5, 1),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import func, select
@@ -57,15 +58,22 @@ def test_member_points(client, world, clock):
     to_state(client, world, b, "in_progress", member="memberA2")
     clock.advance(days=4)  # past the 72 h limit
     act(client, world, "memberA2", b, "complete", {"note": "晚了", "photo_ids": [upload(client, world, "memberA2")]})
+    # Earned when the work is judged, not when it is marked done.
+    assert [m["member"]["name"] for m in stats(client, world, "leaderboard")["items"]] == ["memberA1"]
+    act(client, world, "res1", b, "rate", {"stars": 4})
     board = stats(client, world, "leaderboard")["items"]
     assert [(m["member"]["name"], m["points"], m["completed"], m["five_star"], m["overdue"]) for m in board] == [
         ("memberA1", 15, 1, 1, 0), ("memberA2", 5, 1, 0, 1),
     ]
-    # The rules are the town's configuration.
-    r = client.patch("/admin/town", json={"points_completed": 20}, headers=world.auth("admin"))
-    assert r.status_code == 200
+    # The rules are the town's configuration, in versions from a day on.
+    today = clock().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    r = client.post("/admin/point-rules", json={"effective_from": today, "closed_satisfied": 20, "five_star": 5,
+                                                "default_close": 10, "low_rating": -3, "overdue_completion": -5},
+                    headers=world.auth("admin"))
+    assert r.status_code == 201, r.text
     c = place(client, world)["id"]
     to_state(client, world, c, "completed", member="memberA2")
+    act(client, world, "res1", c, "rate", {"stars": 3})
     assert stats(client, world, "leaderboard")["items"][0] == {
         "member": {"id": world["memberA2"], "name": "memberA2"}, "branch": {"id": world["branchA"], "name": "甲村党支部"},
         "points": 25, "completed": 2, "five_star": 0, "overdue": 1}

@@ -20,19 +20,18 @@ from zoneinfo import ZoneInfo
 from domain.deadlines import STAGE_OF_STATE
 from domain.rating import SATISFIED_MIN_STARS
 from domain.states import OrderState
-from domain.stats import STAGE_DONE_BY, PointRules, bucket_of
+from domain.stats import STAGE_DONE_BY, bucket_of
 from domain.transitions import Action
-from storage.models import MemberPoints, StatsCount, StatsStageTime
+from storage.models import StatsCount, StatsStageTime
 from storage.models.aggregates import CELL
 from storage.upsert import Increments
 
 
 @dataclass(frozen=True)
 class TownRules:
-    """What of a town its numbers depend on: its days, and what members earn."""
+    """What of a town its numbers depend on: its days."""
 
     timezone: str
-    points: PointRules
 
     def day(self, moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(self.timezone)).date()
@@ -104,16 +103,3 @@ def count_event(counters: Increments, event: CountedEvent, town: TownRules) -> N
             for cell in cells(before):
                 counters.add(StatsStageTime, {**cell, "stage": stage.value, "bucket": bucket_of(seconds)},
                              {"n": 1, "seconds_sum": seconds}, unique=(*CELL, "stage", "bucket"))
-
-    if event.assignee_id:
-        earned = None
-        if action == Action.COMPLETE:
-            earned = town.points.for_completion(late), {"completed": 1, "overdue": int(late)}
-        elif action == Action.RATE and event.stars == 5:
-            earned = town.points.for_rating(event.stars), {"five_star": 1}
-        if earned:
-            points, counts = earned
-            counters.add(MemberPoints, {
-                "town_id": event.town_id, "branch_id": event.branch_id, "member_id": event.assignee_id,
-                "day": town.day(event.created_at),
-            }, {"points": points, "completed": 0, "five_star": 0, "overdue": 0, **counts}, unique=("member_id", "day"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from domain.halls import MatterOutcome, SessionKind
+from domain.points import Activity
 from domain.roles import Role
 from storage.engine import Database
 from storage.models import (
@@ -28,6 +29,7 @@ from workflows.placing import place_order
 from workflows.principal import Principal
 from workflows.action_team_inputs import ActionTeamCreate
 from workflows.action_teams import create_team as create_action_team
+from workflows.passbook import ManualEntry, grant_points
 from workflows.hall_inputs import HallCreate, MatterCreate, SessionCreate
 from workflows.halls import create_hall, create_session, record_matter
 from workflows.visit_inputs import TeamCreate, VisitCreate, VisitNeed
@@ -230,6 +232,9 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     moves.claim_order(db, principal(workers[0]), o.id, now=day1 + timedelta(hours=5))
     moves.dispatch_order(db, principal(secretaries[0]), o.id, DispatchRequest(action_team_id=team.id),
                          now=day1 + timedelta(hours=6))
+    # 积分存折: besides what the orders earned, the secretary's entry for the month's 主题党日.
+    grant_points(db, principal(secretaries[0]), ManualEntry(
+        member_id=members[0][0].id, points=5, activity=Activity.THEME_DAY, reason="参加本月主题党日活动"), now=day1)
 
 
 def _visits(db, town: Town, grids: list[Grid], members, workers, categories, principal, now: datetime) -> None:

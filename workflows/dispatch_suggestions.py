@@ -13,15 +13,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from domain.points import PointRule
 from domain.roles import Role
 from domain.states import OrderState
 from domain.suggestions import Candidate, rank
 from domain.transitions import Action
-from storage.models import Building, Household, MemberPoints, Order, Staff
+from storage.models import Building, Household, Order, PointEntry, Staff
 from workflows.households import household_at
 from workflows.principal import Principal
 from workflows.refs import Ref
 from workflows.scope import load_visible_order
+from workflows.stats import count_where
 from workflows.transition import authorise
 
 RECENT_DAYS = 90
@@ -83,9 +85,10 @@ def dispatch_suggestions(db: Session, actor: Principal, order_id: int, *, now: d
         .group_by(col(Order.assignee_id))).all()) if ids else {}
     since = (now - timedelta(days=RECENT_DAYS)).date()
     recent = {m: (int(p or 0), int(o or 0)) for m, p, o in db.exec(
-        select(MemberPoints.member_id, func.sum(MemberPoints.points), func.sum(MemberPoints.overdue))
-        .where(col(MemberPoints.member_id).in_(ids), col(MemberPoints.day) >= since)
-        .group_by(col(MemberPoints.member_id))).all()} if ids else {}
+        select(PointEntry.member_id, func.sum(PointEntry.points),
+               count_where(PointEntry.rule == PointRule.OVERDUE_COMPLETION.value))
+        .where(col(PointEntry.member_id).in_(ids), col(PointEntry.day) >= since)
+        .group_by(col(PointEntry.member_id))).all()} if ids else {}
     candidates = [Candidate(
         member_id=m.id,
         paired=household is not None and household.paired_member_id == m.id,

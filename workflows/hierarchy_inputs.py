@@ -27,9 +27,6 @@ class TownUpdate(Patch):
     name: Name | None = None
     timezone: str | None = None
     public_board_enabled: bool | None = Field(None, description="Show completed work on the public 晒单 board.")
-    points_completed: int | None = Field(None, ge=-100, le=100, description="党员积分 for a completed order.")
-    points_five_star: int | None = Field(None, ge=-100, le=100, description="Extra points for a 5-star rating.")
-    points_overdue: int | None = Field(None, ge=-100, le=100, description="Points for completing late (negative).")
     household_flags: list[Annotated[Text, Field(max_length=20)]] | None = Field(
         None, max_length=MAX_FLAGS, description="The flags households may carry (独居老人, 低保户, …).")
     whistle_report_minutes: Minutes | None = Field(None, description="吹哨报到: minutes a unit has to report in.")
@@ -53,9 +50,6 @@ class TownView(BaseModel):
     name: str
     timezone: str
     public_board_enabled: bool
-    points_completed: int
-    points_five_star: int
-    points_overdue: int
     household_flags: list[str]
     whistle_report_minutes: int
     whistle_report_urgent_minutes: int

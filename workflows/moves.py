@@ -14,6 +14,7 @@ from domain.transitions import Action
 from storage.models import Grid, GridWorkerGrid, Order, Staff
 from workflows.action_teams import dispatch_target
 from workflows.inputs import CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, TransferRequest
+from workflows.passbook import judge_attempt
 from workflows.photos import attach_photos
 from workflows.principal import Principal
 from workflows.scope import load_visible_order
@@ -146,17 +147,20 @@ def rate_order(db: Session, actor: Principal, order_id: int, body: RatingRequest
     data = {"stars": body.stars, "comment": body.comment, "source": source.value}
     if order.assignee_id is None:  # completed by the units it was whistled to: their rating too
         record_rating(db, order, body.stars)
+    member = order.assignee_id  # whose attempt the stars judge (积分存折)
     if action == Action.REOPEN:
         changes = {**rating, "reopen_count": order.reopen_count + 1, "assignee_id": None,
                    "action_team_id": None}
-        move(db, order, transition, actor, now=now, note=body.comment, changes=changes, data=data)
+        event_id = move(db, order, transition, actor, now=now, note=body.comment, changes=changes, data=data)
+        judge_attempt(db, order, member, event_id, stars=body.stars, by_default=False, now=now)
         return order
     extra = ()
     if closes_unsatisfied(body.stars, order.reopen_count):
         data["unsatisfied"] = True
         extra = (("order.closed_unsatisfied", CLOSED_UNSATISFIED_AUDIENCES),)
-    move(
+    event_id = move(
         db, order, transition, actor, now=now, note=body.comment,
         changes={**rating, "closed_at": now}, data=data, extra_notices=extra,
     )
+    judge_attempt(db, order, member, event_id, stars=body.stars, by_default=False, now=now)
     return order

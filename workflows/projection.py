@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from domain.stats import PointRules
 from storage.engine import Database
 from storage.models import Order, OrderEvent, ProjectionCursor, Town
 from storage.upsert import Increments
@@ -196,7 +195,7 @@ def _counted(row) -> CountedEvent:
 
 def _town_rules(db: Session, town_id: int) -> TownRules:
     town = db.get(Town, town_id)
-    return TownRules(town.timezone, PointRules(town.points_completed, town.points_five_star, town.points_overdue))
+    return TownRules(town.timezone)
 
 
 def counted_up_to(db: Session) -> ProjectionCursor | None:

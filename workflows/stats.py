@@ -17,11 +17,12 @@ from sqlmodel import Session, col, select
 
 from domain.deadlines import STAGE_OF_STATE, Stage
 from domain.errors import NotFound, NotPermitted, RuleViolation
+from domain.points import CLOSE_RULES, PointRule
 from domain.roles import Role
 from domain.states import OrderState
 from domain.stats import RateCounts, percentile
 from storage.models import (
-    Branch, Category, Grid, MemberPoints, Order, Staff, StatsCount, StatsStageTime, Town,
+    Branch, Category, Grid, Order, PointEntry, Staff, StatsCount, StatsStageTime, Town,
 )
 from workflows.inputs import FIRST_DAY, check_days
 from workflows.principal import Principal
@@ -129,17 +130,15 @@ class GridRanking(BaseModel):
 class Leader(BaseModel):
     member: Ref
     branch: Ref | None
-    points: int
-    completed: int
+    points: int = Field(description="The sum of the member's passbook entries of the period.")
+    completed: int = Field(description="Closes that earned points (satisfied, or by the rating deadline).")
     five_star: int
-    overdue: int
+    overdue: int = Field(description="Attempts completed late.")
 
 
 class Leaderboard(BaseModel):
     items: list[Leader]
-    as_of: datetime | None = Field(
-        description="The numbers count every move made up to this moment (the stats projection's last pass);"
-                    " null before its first.")
+    as_of: datetime | None = Field(description="When the passbook was read: it is written with each move.")
 
 
 class OverdueOrder(BaseModel):
@@ -366,26 +365,29 @@ def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime
 
 
 def leaderboard(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 50) -> Leaderboard:
+    """晒分: members by the sum of their passbook entries of the period (town days), best first."""
     scope = resolve_scope(db, actor, query, now)
-    where = [MemberPoints.town_id == scope.town_id, col(MemberPoints.day) >= scope.date_from,
-             col(MemberPoints.day) <= scope.date_to]
+    where = [PointEntry.town_id == scope.town_id, col(PointEntry.day) >= scope.date_from,
+             col(PointEntry.day) <= scope.date_to]
     if scope.branch_id is not None:
-        where.append(MemberPoints.branch_id == scope.branch_id)
-    points = func.sum(MemberPoints.points)
+        where.append(PointEntry.branch_id == scope.branch_id)
+    points = func.sum(PointEntry.points)
     rows = db.exec(
-        select(MemberPoints.member_id, Staff.name, Staff.branch_id, Branch.name, points,
-               func.sum(MemberPoints.completed), func.sum(MemberPoints.five_star), func.sum(MemberPoints.overdue))
-        .join(Staff, col(Staff.id) == MemberPoints.member_id)
+        select(PointEntry.member_id, Staff.name, Staff.branch_id, Branch.name, points,
+               count_where(col(PointEntry.rule).in_(sorted(CLOSE_RULES))),
+               count_where(PointEntry.rule == PointRule.FIVE_STAR.value),
+               count_where(PointEntry.rule == PointRule.OVERDUE_COMPLETION.value))
+        .join(Staff, col(Staff.id) == PointEntry.member_id)
         .outerjoin(Branch, col(Branch.id) == Staff.branch_id)
         .where(*where)
-        .group_by(col(MemberPoints.member_id), col(Staff.name), col(Staff.branch_id), col(Branch.name))
-        .order_by(points.desc(), col(MemberPoints.member_id)).limit(limit)
+        .group_by(col(PointEntry.member_id), col(Staff.name), col(Staff.branch_id), col(Branch.name))
+        .order_by(points.desc(), col(PointEntry.member_id)).limit(limit)
     ).all()
     return Leaderboard(items=[
         Leader(member=Ref(id=m, name=name), branch=Ref(id=b, name=branch) if b is not None else None,
-               points=int(p), completed=int(c), five_star=int(f), overdue=int(o))
+               points=int(p), completed=int(c or 0), five_star=int(f or 0), overdue=int(o or 0))
         for m, name, b, branch, p, c, f, o in rows
-    ], as_of=counted_as_of(db))
+    ], as_of=now)
 
 
 def overdue_orders(db: Session, actor: Principal, query: StatsQuery, now: datetime, limit: int = 20) -> OverdueList:

@@ -51,6 +51,7 @@ from domain.transitions import Action, plan
 from storage.engine import Database
 from storage.models import Category, Order, StageAlert
 from storage.upsert import insert_once
+from workflows.passbook import judge_attempt
 from workflows.principal import SYSTEM
 from workflows.sweep_rows import ALERT_KEY, SET_NEXT_ALERT, bulk_writer
 from workflows.transition import category_limits, move, notice_values, write_notice
@@ -309,6 +310,8 @@ def _notice_row(p: OrderPlan, alert: Alert, now: datetime) -> dict[str, Any] | N
 
 def _auto_close(db: Session, order: Order, now: datetime) -> None:
     transition = plan(OrderState(order.state), Action.AUTO_CLOSE, Role.SYSTEM)
-    move(db, order, transition, SYSTEM, now=now, note="评价期满,系统默认评价",
-         changes={"rating_source": RatingSource.DEFAULT.value, "closed_at": now},
-         data={"source": RatingSource.DEFAULT.value})
+    member = order.assignee_id
+    event_id = move(db, order, transition, SYSTEM, now=now, note="评价期满,系统默认评价",
+                    changes={"rating_source": RatingSource.DEFAULT.value, "closed_at": now},
+                    data={"source": RatingSource.DEFAULT.value})
+    judge_attempt(db, order, member, event_id, stars=None, by_default=True, now=now)

@@ -115,8 +115,8 @@ async def grids(request: Request, query: Q, user: CurrentUser, now: Now) -> Resp
 
 @router.get("/leaderboard", response_model=Leaderboard)
 async def leaderboard(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
-    """党员积分 (晒分) of the period, highest first."""
-    return await _answer(request, user, now, lambda db: stats.leaderboard(db, user, query, now))
+    """党员积分 (晒分) of the period, highest first: sums of the passbook's entries, read as they are."""
+    return await _answer_from_rows(request, lambda db: stats.leaderboard(db, user, query, now))
 
 
 @router.get("/overdue", response_model=OverdueList)

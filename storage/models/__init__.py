@@ -9,7 +9,8 @@ from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMemb
 from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
 from storage.models.action_teams import ActionTeam, ActionTeamWorthy
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
-from storage.models.aggregates import MemberPoints, ProjectionCursor, StatsCount, StatsStageTime
+from storage.models.aggregates import ProjectionCursor, StatsCount, StatsStageTime
+from storage.models.points import PointEntry, PointRuleVersion
 from storage.models.security import AuditEntry, DashboardToken, RateLimitHit, RefreshToken
 
 __all__ = [
@@ -44,7 +45,8 @@ __all__ = [
     "InboxItem",
     "StatsCount",
     "StatsStageTime",
-    "MemberPoints",
+    "PointEntry",
+    "PointRuleVersion",
     "ProjectionCursor",
     "AuditEntry",
     "RateLimitHit",

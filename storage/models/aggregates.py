@@ -1,4 +1,4 @@
-"""Aggregates for the dashboards and member points, kept by the moves."""
+"""Aggregates for the dashboards, counted from the event log."""
 
 from __future__ import annotations
 
@@ -59,26 +59,6 @@ class StatsStageTime(Cell, table=True):
     bucket: int
     n: int = 0
     seconds_sum: int = Field(default=0, sa_type=BigInteger)
-
-
-class MemberPoints(SQLModel, table=True):
-    """党员积分 earned on a day (in the town's time zone)."""
-
-    __tablename__ = "member_points"
-    __table_args__ = (
-        UniqueConstraint("member_id", "day", name="uq_member_points_day"),
-        Index("ix_member_points_town_day", "town_id", "day"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    town_id: int = Field(foreign_key="towns.id")
-    branch_id: int
-    member_id: int = Field(foreign_key="staff.id")
-    day: date
-    points: int = 0
-    completed: int = 0
-    five_star: int = 0
-    overdue: int = 0
 
 
 class ProjectionCursor(SQLModel, table=True):

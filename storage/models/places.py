@@ -20,10 +20,6 @@ class Town(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     # The public 晒单 board: completed work, anonymised, readable without sign-in.
     public_board_enabled: bool = False
-    # 党员积分 rules of the town: configuration, not code.
-    points_completed: int = 10
-    points_five_star: int = 5
-    points_overdue: int = -5
     # The flags its households may carry (独居老人, 低保户, …): the town's own list.
     household_flags: list[str] = Field(default_factory=lambda: list(DEFAULT_HOUSEHOLD_FLAGS),
                                        sa_column=Column(JSON, nullable=False))
@@ -32,6 +28,9 @@ class Town(SQLModel, table=True):
     whistle_report_urgent_minutes: int = 2 * 60
     whistle_reply_minutes: int = 72 * 60
     whistle_reply_urgent_minutes: int = 24 * 60
+    # When its points passbook began, for a town older than the passbook: attempts completed
+    # before then were counted at their completion (`workflows.passbook`).
+    passbook_since: datetime | None = _ts(default=None)
     created_at: datetime = _ts()
 
 
