@@ -57,7 +57,7 @@ DEFAULT_WHISTLE_LIMITS = {"whistle_report_minutes": 1440, "whistle_report_urgent
 def test_get_town(client, world):
     town = ok(client.get("/admin/town", headers=world.auth("admin")))
     assert town == {"id": world["town"], "name": "测试镇", "timezone": "Asia/Shanghai",
-                    "public_board_enabled": False,
+                    "public_board_enabled": False, "public_points_board_enabled": False,
                     "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS), **DEFAULT_WHISTLE_LIMITS}
     other = ok(client.get("/admin/town", headers=world.auth("admin2")))
     assert other["id"] == world["town2"] and other["name"] == "邻镇"
@@ -67,7 +67,7 @@ def test_patch_town(client, world):
     admin = world.auth("admin")
     town = ok(client.patch("/admin/town", json={"name": "新名镇", "timezone": "Asia/Urumqi"}, headers=admin))
     assert town == {"id": world["town"], "name": "新名镇", "timezone": "Asia/Urumqi", "public_board_enabled": False,
-                    "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS), **DEFAULT_WHISTLE_LIMITS}
+                    "public_points_board_enabled": False, "household_flags": list(DEFAULT_HOUSEHOLD_FLAGS), **DEFAULT_WHISTLE_LIMITS}
     assert ok(client.get("/admin/town", headers=admin)) == town
     # Only the admin's own town changes.
     assert ok(client.get("/admin/town", headers=world.auth("admin2")))["name"] == "邻镇"

@@ -253,6 +253,15 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     rows = browser.find_elements(By.CSS_SELECTOR, "#actionteams tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:6] for row in rows] == [
         ["甲村行动队", "甲村党支部", "memberA2", "0", "1", "1"]]
+    graded = http.get("/stats/stars", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#branch-stars tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:3] for row in rows] == [
+        [b["branch"]["name"], f'{b["grade"]["index"]:.1f}', "★" * b["grade"]["stars"] + "☆" * (5 - b["grade"]["stars"])]
+        for b in graded["branches"]]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#member-stars tr")
+    assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:3] for row in rows] == [
+        [m["member"]["name"], m["branch"]["name"], str(m["points"])] for m in graded["members"][:10]]
+    assert graded["members"][0]["points"] == 15  # memberA1's five-star close
     channels = http.get("/stats/channels", headers={"Authorization": f"Bearer {token}"}).json()
     rows = browser.find_elements(By.CSS_SELECTOR, "#channels tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows] == [

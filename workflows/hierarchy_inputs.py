@@ -27,6 +27,8 @@ class TownUpdate(Patch):
     name: Name | None = None
     timezone: str | None = None
     public_board_enabled: bool | None = Field(None, description="Show completed work on the public 晒单 board.")
+    public_points_board_enabled: bool | None = Field(
+        None, description="Show members' and branches' monthly points and stars on the public 晒分 board.")
     household_flags: list[Annotated[Text, Field(max_length=20)]] | None = Field(
         None, max_length=MAX_FLAGS, description="The flags households may carry (独居老人, 低保户, …).")
     whistle_report_minutes: Minutes | None = Field(None, description="吹哨报到: minutes a unit has to report in.")
@@ -50,6 +52,7 @@ class TownView(BaseModel):
     name: str
     timezone: str
     public_board_enabled: bool
+    public_points_board_enabled: bool
     household_flags: list[str]
     whistle_report_minutes: int
     whistle_report_urgent_minutes: int

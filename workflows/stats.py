@@ -238,7 +238,7 @@ def _metrics(db: Session, scope: Scope) -> dict[str, int]:
     return {metric: int(n or 0) for metric, n in rows}
 
 
-def _rate_counts(metrics: dict[str, int]) -> RateCounts:
+def rate_counts(metrics: dict[str, int]) -> RateCounts:
     states = {s.value: metrics.get(f"state:{s.value}", 0) for s in OrderState}
     return RateCounts(
         submitted=sum(states.values()), claimed_in_time=metrics.get("claimed_in_time", 0),
@@ -254,7 +254,7 @@ def _rates(counts: RateCounts) -> Rates:
 def overview(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Overview:
     scope = resolve_scope(db, actor, query, now)
     metrics = _metrics(db, scope)
-    counts = _rate_counts(metrics)
+    counts = rate_counts(metrics)
     return Overview(
         town_id=scope.town_id, timezone=scope.timezone, date_from=scope.date_from, date_to=scope.date_to,
         scope={"branch_id": scope.branch_id, "grid_id": scope.grid_id, "category_id": scope.category_id,
@@ -328,7 +328,7 @@ def daily(db: Session, actor: Principal, query: StatsQuery, now: datetime) -> Da
     days = []
     for offset in range((scope.date_to - scope.date_from).days + 1):
         day = scope.date_from + timedelta(days=offset)
-        counts = _rate_counts(per_day.get(day, {}))
+        counts = rate_counts(per_day.get(day, {}))
         days.append(Day(date=day, submitted=counts.submitted, closed=counts.closed,
                         claimed_in_time=counts.claimed_in_time, ratings=counts.ratings,
                         ratings_good=counts.ratings_good))
@@ -352,7 +352,7 @@ def grid_ranking(db: Session, actor: Principal, query: StatsQuery, now: datetime
     ).all()
     ranked = []
     for grid, branch_name in grids:
-        counts = _rate_counts(per_grid.get(grid.id, {}))
+        counts = rate_counts(per_grid.get(grid.id, {}))
         ranked.append(GridRank(grid=Ref(id=grid.id, name=grid.name), branch=Ref(id=grid.branch_id, name=branch_name),
                                submitted=counts.submitted, rates=_rates(counts)))
 

@@ -14,7 +14,7 @@ from api.deps import Admin, CurrentUser, Db, Now, Paging, QueryId
 from api.problems import problem_responses
 from api.routing import api_router
 from domain.points import PointRule
-from workflows import passbook
+from workflows import passbook, stars
 from workflows.inputs import Day
 
 router = api_router(tags=["points"], responses=problem_responses(401, 403))
@@ -57,3 +57,15 @@ def list_rules(user: Admin, db: Db, now: Now) -> list[passbook.RuleVersionView]:
 def add_rules(body: passbook.RuleVersionCreate, user: Admin, db: Db, now: Now) -> passbook.RuleVersionView:
     """A new version of the rules, from a town day on (today or later): entries already written keep theirs."""
     return passbook.add_rule_version(db, user, body, now=now)
+
+
+@router.get("/admin/star-rules")
+def get_star_rules(user: Admin, db: Db) -> stars.StarRules:
+    """The town's star grades: weights, monthly targets and thresholds (the defaults until it sets its own)."""
+    return stars.get_star_rules(db, user)
+
+
+@router.put("/admin/star-rules", responses=problem_responses(body=True))
+def set_star_rules(body: stars.StarRules, user: Admin, db: Db, now: Now) -> stars.StarRules:
+    """Replace the town's star rules; grades are counted with them from now on, for any period."""
+    return stars.set_star_rules(db, user, body, now=now)

@@ -26,6 +26,7 @@ from workflows.visit_stats import VisitStats, visit_stats
 from workflows.hall_stats import HallStats, hall_stats
 from workflows.building_stats import BuildingStats, building_stats
 from workflows.action_team_stats import ActionTeamStats, action_team_stats
+from workflows.stars import StarGrades, star_grades
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -196,6 +197,14 @@ async def action_team_numbers(request: Request, user: CurrentUser, now: Now,
     """By action team (行动队): orders placed in the period that the team holds, open, closed, 办结率, satisfaction."""
     query = StatsQuery(date_from, date_to, branch_id)
     return await _answer_from_rows(request, lambda db: action_team_stats(db, user, query, now))
+
+
+@router.get("/stars", response_model=StarGrades)
+async def stars(request: Request, user: CurrentUser, now: Now, date_from: DateFrom = None, date_to: DateTo = None,
+                branch_id: QueryId = None) -> Response:
+    """Star grades of the period (a month for the monthly 晒分): members' 先锋指数 and stars, branches' scores."""
+    query = StatsQuery(date_from, date_to, branch_id)
+    return await _answer_from_rows(request, lambda db: star_grades(db, user, query, now))
 
 
 @router.get("/channels", response_model=ChannelStats)

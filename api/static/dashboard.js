@@ -330,6 +330,31 @@
     }));
   }
 
+  function starText(grade) {
+    return "★".repeat(grade.stars) + "☆".repeat(5 - grade.stars);
+  }
+
+  function renderStars(data) {
+    const branches = data.branches || [];
+    const members = (data.members || []).slice(0, 10);
+    $("stars-total").textContent = "先锋指数前 " + count(members.length) + " 名";
+    if (!branches.length) emptyRow($("branch-stars"), 5, "暂无支部");
+    else $("branch-stars").replaceChildren(...branches.map((b) => {
+      const row = el("tr");
+      row.append(el("td", b.branch.name), el("td", b.grade.index === null ? "—" : b.grade.index.toFixed(1), "num"),
+        el("td", starText(b.grade), "stars-cell"), el("td", count(b.members_taking_part) + "/" + count(b.members), "num"),
+        el("td", count(b.late), "num"));
+      return row;
+    }));
+    if (!members.length) return emptyRow($("member-stars"), 5, "暂无党员");
+    $("member-stars").replaceChildren(...members.map((m) => {
+      const row = el("tr");
+      row.append(el("td", m.member.name), el("td", m.branch ? m.branch.name : "—"), el("td", count(m.points), "num"),
+        el("td", m.grade.index === null ? "—" : m.grade.index.toFixed(1), "num"), el("td", starText(m.grade), "stars-cell"));
+      return row;
+    }));
+  }
+
   function renderActionTeams(data) {
     const items = data.teams || [];
     $("actionteams-total").textContent = "共 " + count(items.length) + " 队";
@@ -390,6 +415,7 @@
     { path: "stats/halls", filters: ["date_from", "date_to", "branch_id"], render: renderHalls },
     { path: "stats/buildings", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderBuildings },
     { path: "stats/action-teams", filters: ["date_from", "date_to", "branch_id"], render: renderActionTeams },
+    { path: "stats/stars", filters: ["date_from", "date_to", "branch_id"], render: renderStars },
   ];
 
   class SignInNeeded extends Error {}

@@ -20,6 +20,8 @@ class Town(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     # The public 晒单 board: completed work, anonymised, readable without sign-in.
     public_board_enabled: bool = False
+    # The public 晒分 board: members' and branches' points and stars of a month.
+    public_points_board_enabled: bool = False
     # The flags its households may carry (独居老人, 低保户, …): the town's own list.
     household_flags: list[str] = Field(default_factory=lambda: list(DEFAULT_HOUSEHOLD_FLAGS),
                                        sa_column=Column(JSON, nullable=False))
@@ -31,6 +33,8 @@ class Town(SQLModel, table=True):
     # When its points passbook began, for a town older than the passbook: attempts completed
     # before then were counted at their completion (`workflows.passbook`).
     passbook_since: datetime | None = _ts(default=None)
+    # Star grades' weights, targets and thresholds (`workflows.stars.StarRules`); null: the defaults.
+    star_rules: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts()
 
 
