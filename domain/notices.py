@@ -25,6 +25,8 @@ class Audience(StrEnum):
     UNIT_STAFF = "unit_staff"
     # The cadre and the local worthies of the action team (行动队) the order is dispatched to.
     ACTION_TEAM = "action_team"
+    # The active party members of the order's branch (揭榜: a task on the board).
+    BRANCH_MEMBERS = "branch_members"
 
 
 A = Audience
@@ -53,6 +55,11 @@ NOTICES: dict[tuple[OrderState | None, Action], tuple[Audience, ...]] = {
     (S.WHISTLED, Action.REPORT_IN): (A.BRANCH_SECRETARIES,),
     (S.WHISTLED, Action.UNIT_REPLY): (A.BRANCH_SECRETARIES,),
     (S.WHISTLED, Action.UNIT_DECLINE): (A.BRANCH_SECRETARIES,),
+    # 揭榜.
+    (S.CLAIMED, Action.POST_TASK): (A.BRANCH_MEMBERS,),
+    (S.CLAIMED, Action.VOLUNTEER): (A.BRANCH_SECRETARIES,),
+    (S.CLAIMED, Action.TAKE_TASK): (A.BRANCH_SECRETARIES, A.RESIDENT),
+    (S.CLAIMED, Action.TASK_EXPIRED): (A.BRANCH_SECRETARIES,),
 }
 
 # What each unit whistled to is told: a notice of its own, to its staff.

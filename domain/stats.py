@@ -45,7 +45,7 @@ def percentile(buckets: dict[int, int], fraction: float, sums: dict[int, int] | 
 # the claim stage, a cancel does not; any rating (or the default one) ends the rating stage.
 STAGE_DONE_BY: dict[Stage, frozenset[Action]] = {
     Stage.CLAIM: frozenset({Action.CLAIM}),
-    Stage.DISPATCH: frozenset({Action.DISPATCH}),
+    Stage.DISPATCH: frozenset({Action.DISPATCH, Action.TAKE_TASK}),
     Stage.ACCEPT: frozenset({Action.ACCEPT}),
     Stage.COMPLETE: frozenset({Action.COMPLETE}),
     Stage.RATE: frozenset({Action.RATE, Action.REOPEN, Action.AUTO_CLOSE}),

@@ -2,6 +2,7 @@
 
 What counts, and how much (points of a score; the reasons say which applied):
 - the member is paired with the order's household (党员联户): they know the family;
+- the member volunteered for it on the branch's task board (揭榜): they asked for it;
 - the member leads the party group of the household's building (楼栋党小组长);
 - the member's own home (党员中心户) is in the same building;
 - workload now: each order the member holds (dispatched or in progress) counts against;
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PAIRED = 40
+VOLUNTEERED = 50
 BUILDING_LEADER = 20
 SAME_BUILDING = 10
 FREE_HANDS = 20  # what a member holding nothing gets; each open order takes OPEN_ORDER of it
@@ -23,6 +25,7 @@ POINTS_PER_SCORE = 10
 POINTS_CAP = 10  # at most this much of a score from points
 
 REASON_LABELS = {
+    "volunteered": "已揭榜",
     "paired": "联户党员",
     "building-leader": "楼栋党小组长",
     "same-building": "中心户在同一楼栋",
@@ -41,6 +44,7 @@ class Candidate:
     open_orders: int = 0
     overdue_recently: int = 0
     points_recently: int = 0
+    volunteered: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Suggestion:
 
 def score(candidate: Candidate) -> Suggestion:
     reasons = []
+    if candidate.volunteered:
+        reasons.append(Reason("volunteered", 1, VOLUNTEERED))
     if candidate.paired:
         reasons.append(Reason("paired", 1, PAIRED))
     if candidate.leads_building:

@@ -38,6 +38,11 @@ class Action(StrEnum):
     REPORT_IN = "report_in"
     UNIT_REPLY = "unit_reply"
     UNIT_DECLINE = "unit_decline"
+    # 揭榜 (domain/tasks.py): the task board of a claimed order.
+    POST_TASK = "post_task"
+    VOLUNTEER = "volunteer"
+    TAKE_TASK = "take_task"
+    TASK_EXPIRED = "task_expired"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -59,6 +64,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REPORT_IN: "部门报到",
     Action.UNIT_REPLY: "部门回复",
     Action.UNIT_DECLINE: "部门退哨",
+    Action.POST_TASK: "发布揭榜",
+    Action.VOLUNTEER: "党员揭榜",
+    Action.TAKE_TASK: "揭榜领办",
+    Action.TASK_EXPIRED: "揭榜期满",
 }
 
 
@@ -97,14 +106,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.WHISTLE, S.WHISTLED, S.WHISTLED, Role.SECRETARY, Role.TOWN_ADMIN),
     _t(Action.UNITS_DONE, S.WHISTLED, S.COMPLETED, Role.SYSTEM),
     _t(Action.UNITS_RETURNED, S.WHISTLED, S.CLAIMED, Role.SYSTEM),
+    # 揭榜: on the branch's task board the order stays claimed; in a branch where the first
+    # volunteer takes it, volunteering is taking it (domain/tasks.py).
+    _t(Action.POST_TASK, S.CLAIMED, S.CLAIMED, Role.SECRETARY),
+    _t(Action.VOLUNTEER, S.CLAIMED, S.CLAIMED, Role.MEMBER),
+    _t(Action.TAKE_TASK, S.CLAIMED, S.DISPATCHED, Role.MEMBER),
+    _t(Action.TASK_EXPIRED, S.CLAIMED, S.CLAIMED, Role.SYSTEM),
 )
 
 _BY_KEY: dict[tuple[OrderState | None, Action], Transition] = {
     (t.source, t.action): t for t in TRANSITIONS
 }
 
-# Reopening is never asked for directly: it is what a low rating does.
-_DERIVED_ACTIONS = frozenset({Action.REOPEN})
+# Never asked for directly: reopening is what a low rating does, taking a task what
+# volunteering does in a branch where the first volunteer takes it.
+_DERIVED_ACTIONS = frozenset({Action.REOPEN, Action.TAKE_TASK})
 
 
 def allowed_actions(state: OrderState | None, role: Role | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from workflows.photos import remove_orphan_photos
 from workflows.projection import project
 from workflows.sweep import sweep
 from workflows.whistle_sweep import sweep_whistles
+from workflows.tasks import expire_tasks
 from workflows.throttle import forget_old_windows
 from infra.clock import Clock
 from infra.settings import Settings
@@ -54,6 +55,9 @@ class Worker:
         if whistles.examined:
             log.info("whistle sweep: %d whistles, %d alerts, %d failed", whistles.examined, whistles.alerts,
                      whistles.failed)
+        expired = expire_tasks(self.database, now=self.clock())
+        if expired:
+            log.info("task board: %d windows closed", expired)
 
     def run_projection(self) -> None:
         report = project(self.database, now=self.clock())

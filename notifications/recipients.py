@@ -22,6 +22,8 @@ def people(db: Session, audience: str, audience_id: int) -> list[tuple[str, int]
             where = (col(Staff.id).in_(select(GridWorkerGrid.staff_id).where(GridWorkerGrid.grid_id == audience_id)),)
         case Audience.BRANCH_SECRETARIES:
             where = (Staff.role == Role.SECRETARY.value, Staff.branch_id == audience_id)
+        case Audience.BRANCH_MEMBERS:
+            where = (Staff.role == Role.MEMBER.value, Staff.branch_id == audience_id)
         case Audience.TOWN_ADMINS:
             where = (Staff.role == Role.TOWN_ADMIN.value, Staff.town_id == audience_id)
         case Audience.UNIT_STAFF:

@@ -41,6 +41,12 @@ TITLES = {
     "whistle.reminder": "催办:本单位吹哨报到已超时",
     ("whistle.reminder", "unit_staff"): "催办:本单位吹哨报到已超时",
     "whistle.escalation": "督办:共建单位吹哨报到超时",
+    # 揭榜.
+    "order.post_task": "支部发布揭榜任务,欢迎党员揭榜",
+    "order.volunteer": "有党员揭榜,请选派",
+    "order.take_task": "党员已揭榜领办",
+    ("order.take_task", "resident"): "支部已派党员为您办理",
+    "order.task_expired": "揭榜期满无人领办,请派单",
 }
 
 # Reminding the resident in the rating stage is a request to rate, not a rebuke.

@@ -8,7 +8,7 @@ import sys
 from sqlmodel import func, select
 
 from storage.models import (
-    ActionTeam, PointEntry,
+    ActionTeam, PointEntry, TaskVolunteer,
     Branch, Category, Grid, Hall, HallMatter, HallSession, Order, Resident, Staff, Visit, VisitTeam,
 )
 from workflows.demo import seed_demo_town
@@ -29,6 +29,7 @@ def test_demo_town_has_every_state(database, tmp_path, clock):
         assert count(Hall) == 2 and count(HallSession) == 2 and count(HallMatter) == 2
         assert count(Order, Order.channel == "hall") == 1
         assert count(ActionTeam) == 1 and count(Order, Order.action_team_id.is_not(None)) == 1
+        assert count(TaskVolunteer) == 1 and count(Order, Order.task_until.is_not(None)) == 1
         rules = set(db.exec(select(PointEntry.rule)).all())
         assert {"closed_satisfied", "five_star", "low_rating", "manual"} <= rules, rules
         assert count(Order, Order.visit_id.is_not(None), Order.channel == "visit") == 1

@@ -37,6 +37,11 @@ EXPECTED = {
     (S.WHISTLED, A.WHISTLE): (S.WHISTLED, {R.SECRETARY, R.TOWN_ADMIN}),
     (S.WHISTLED, A.UNITS_DONE): (S.COMPLETED, {R.SYSTEM}),
     (S.WHISTLED, A.UNITS_RETURNED): (S.CLAIMED, {R.SYSTEM}),
+    # 揭榜: the order stays claimed on the task board, until a volunteer takes it or the window ends.
+    (S.CLAIMED, A.POST_TASK): (S.CLAIMED, {R.SECRETARY}),
+    (S.CLAIMED, A.VOLUNTEER): (S.CLAIMED, {R.MEMBER}),
+    (S.CLAIMED, A.TAKE_TASK): (S.DISPATCHED, {R.MEMBER}),
+    (S.CLAIMED, A.TASK_EXPIRED): (S.CLAIMED, {R.SYSTEM}),
 }
 ROLES_BY_ACTION = {}
 for (_, action), (_, roles) in EXPECTED.items():

@@ -30,6 +30,7 @@ from workflows.principal import Principal
 from workflows.action_team_inputs import ActionTeamCreate
 from workflows.action_teams import create_team as create_action_team
 from workflows.passbook import ManualEntry, grant_points
+from workflows.tasks import PostTask, Volunteer, post_task, volunteer
 from workflows.hall_inputs import HallCreate, MatterCreate, SessionCreate
 from workflows.halls import create_hall, create_session, record_matter
 from workflows.visit_inputs import TeamCreate, VisitCreate, VisitNeed
@@ -232,6 +233,12 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     moves.claim_order(db, principal(workers[0]), o.id, now=day1 + timedelta(hours=5))
     moves.dispatch_order(db, principal(secretaries[0]), o.id, DispatchRequest(action_team_id=team.id),
                          now=day1 + timedelta(hours=6))
+    # 揭榜: a claimed order on 东湖村's task board, one member has volunteered.
+    o = place(1, 2, "村小学门口的减速带松了,想找人一起固定", now - timedelta(hours=2))
+    moves.claim_order(db, principal(workers[1]), o.id, now=now - timedelta(hours=2) + timedelta(minutes=20))
+    post_task(db, principal(secretaries[0]), o.id, PostTask(hours=48, note="欢迎党员揭榜"),
+              now=now - timedelta(hours=1))
+    volunteer(db, principal(members[0][1]), o.id, Volunteer(note="我家有工具"), now=now - timedelta(minutes=30))
     # 积分存折: besides what the orders earned, the secretary's entry for the month's 主题党日.
     grant_points(db, principal(secretaries[0]), ManualEntry(
         member_id=members[0][0].id, points=5, activity=Activity.THEME_DAY, reason="参加本月主题党日活动"), now=day1)

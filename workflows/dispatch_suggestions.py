@@ -18,7 +18,7 @@ from domain.roles import Role
 from domain.states import OrderState
 from domain.suggestions import Candidate, rank
 from domain.transitions import Action
-from storage.models import Building, Household, Order, PointEntry, Staff
+from storage.models import Building, Household, Order, PointEntry, Staff, TaskVolunteer
 from workflows.households import household_at
 from workflows.principal import Principal
 from workflows.refs import Ref
@@ -89,6 +89,7 @@ def dispatch_suggestions(db: Session, actor: Principal, order_id: int, *, now: d
                count_where(PointEntry.rule == PointRule.OVERDUE_COMPLETION.value))
         .where(col(PointEntry.member_id).in_(ids), col(PointEntry.day) >= since)
         .group_by(col(PointEntry.member_id))).all()} if ids else {}
+    volunteers = set(db.exec(select(TaskVolunteer.member_id).where(TaskVolunteer.order_id == order.id)).all())
     candidates = [Candidate(
         member_id=m.id,
         paired=household is not None and household.paired_member_id == m.id,
@@ -97,6 +98,7 @@ def dispatch_suggestions(db: Session, actor: Principal, order_id: int, *, now: d
         open_orders=open_orders.get(m.id, 0),
         points_recently=recent.get(m.id, (0, 0))[0],
         overdue_recently=recent.get(m.id, (0, 0))[1],
+        volunteered=m.id in volunteers,
     ) for m in members]
     by_id = {m.id: m for m in members}
     return DispatchSuggestions(

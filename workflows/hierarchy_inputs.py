@@ -72,6 +72,8 @@ class BranchUpdate(Patch):
     name: Name | None = None
     kind: Literal["village", "community"] | None = None
     wecom_webhook_key: RobotKey = None
+    task_mode: Literal["pick", "first"] | None = Field(
+        None, description="揭榜: the secretary picks among volunteers (pick) or the first takes it (first).")
 
 
 class BranchView(BaseModel):
@@ -80,6 +82,7 @@ class BranchView(BaseModel):
     name: str
     kind: str
     wecom_webhook_key: str | None
+    task_mode: str
     created_at: datetime
 
 

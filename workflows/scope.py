@@ -22,7 +22,8 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
         case Role.SECRETARY:
             return or_(col(Order.branch_id) == actor.branch_id, placed_by_me)
         case Role.MEMBER:
-            return or_(col(Order.assignee_id) == actor.id, placed_by_me, _my_action_teams(actor))
+            on_my_board = (col(Order.branch_id) == actor.branch_id) & col(Order.task_until).is_not(None)
+            return or_(col(Order.assignee_id) == actor.id, placed_by_me, _my_action_teams(actor), on_my_board)
         case Role.TOWN_ADMIN:
             return col(Order.town_id) == actor.town_id
         case Role.UNIT_STAFF if actor.unit_id is not None:

@@ -45,6 +45,9 @@ def stage_stamps(state: OrderState, now: datetime, category: Category, urgency: 
     }
 
 
+TASK_ACTIONS = frozenset({Action.VOLUNTEER, Action.TAKE_TASK})
+
+
 def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | None:
     """Why this person, though of the right role, may not act on this order (None if they may).
 
@@ -60,6 +63,9 @@ def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | 
                 return "this order is rated by the resident who placed it"
         case Role.SECRETARY if order.branch_id != actor.branch_id:
             return "only the secretary of the order's branch may do this"
+        case Role.MEMBER if action in TASK_ACTIONS:
+            if order.branch_id != actor.branch_id or getattr(order, "task_until", None) is None:
+                return "only a member of the order's branch may volunteer, while it is on the task board"
         case Role.MEMBER if order.assignee_id != actor.id:
             return "only the member the order is dispatched to may do this"
         case Role.RESIDENT if order.resident_id != actor.id:
@@ -103,13 +109,15 @@ def move(
     note: str | None = None,
     data: dict[str, Any] | None = None,
     extra_notices: tuple[tuple[str, tuple[Audience, ...]], ...] = (),
+    keep_stage: bool = False,
 ) -> int:
     """Move `order` along `transition`, or refuse with the state it is really in.
 
     The UPDATE matches the version the caller read, so of many concurrent movers
     exactly one changes the row; the others see the current state in their 409. The
-    event keeps where the order was and is, for the stats projection to count. Returns
-    the event's id.
+    event keeps where the order was and is, for the stats projection to count. Entering
+    a state starts its stage's limit, unless `keep_stage` (a move within the stage).
+    Returns the event's id.
     """
     category = category_of(db, order)
     assert category is not None
@@ -118,12 +126,11 @@ def move(
         "stage_started_at": order.stage_entered_at, "stage_deadline": order.stage_deadline,
     }
     values: dict[str, Any] = dict(changes or {})
-    values.update(
-        state=transition.target.value,
-        version=order.version + 1,
-        updated_at=now,
-        **stage_stamps(transition.target, now, category, Urgency(order.urgency)),
-    )
+    values.update(state=transition.target.value, version=order.version + 1, updated_at=now)
+    if not keep_stage:  # a move within a stage (揭榜 on a claimed order) leaves its limit running
+        values.update(stage_stamps(transition.target, now, category, Urgency(order.urgency)))
+    if transition.target != OrderState.CLAIMED and getattr(order, "task_until", None) is not None:
+        values["task_until"] = None  # only a claimed order is on a task board
     conn = db.connection()
     result = conn.execute(_COMPARE_AND_SET.values(**values), {"order_id": order.id, "read_version": order.version})
     if result.rowcount != 1:
@@ -253,7 +260,7 @@ def _audience_id(order: Order, audience: Audience, previous_assignee: int | None
             return order.resident_id
         case Audience.GRID_WORKERS:
             return order.grid_id
-        case Audience.BRANCH_SECRETARIES:
+        case Audience.BRANCH_SECRETARIES | Audience.BRANCH_MEMBERS:
             return order.branch_id
         case Audience.ASSIGNEE:
             return order.assignee_id or previous_assignee

@@ -22,6 +22,9 @@ class Order(SQLModel, table=True):
         Index("ix_orders_household", "household_id", "id"),
         Index("ix_orders_visit", "visit_id", "id"),
         Index("ix_orders_action_team", "action_team_id", "id"),
+        # 揭榜: the orders on a branch's task board, and the window ends the sweep looks for.
+        Index("ix_orders_task_until", "task_until", postgresql_where=text("task_until IS NOT NULL"),
+              sqlite_where=text("task_until IS NOT NULL")),
         Index("ix_orders_town_created", "town_id", "created_at"),
         # The sweep for overdue stages reads only open orders, earliest deadline first.
         Index(
@@ -73,6 +76,8 @@ class Order(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     # The action team (行动队) it is dispatched to; `assignee_id` is then the team's member.
     action_team_id: int | None = Field(default=None, foreign_key="action_teams.id")
+    # On the branch's task board (揭榜) until then; null when it is not on the board.
+    task_until: datetime | None = _ts(default=None)
     reopen_count: int = 0
     completion_note: str | None = Field(default=None, max_length=2000)
     rating_stars: int | None = None
@@ -119,6 +124,17 @@ class OrderEvent(SQLModel, table=True):
     prev_assignee_id: int | None = None
     stage_started_at: datetime | None = _ts(default=None)  # the stage this move ended: its start,
     stage_deadline: datetime | None = _ts(default=None)  # and its time limit
+
+
+class TaskVolunteer(SQLModel, table=True):
+    """A member who volunteered (揭榜) for an order on the branch's task board."""
+
+    __tablename__ = "task_volunteers"
+
+    order_id: int = Field(foreign_key="orders.id", primary_key=True)
+    member_id: int = Field(foreign_key="staff.id", primary_key=True)
+    note: str | None = Field(default=None, max_length=500)
+    volunteered_at: datetime = _ts()
 
 
 class Photo(SQLModel, table=True):

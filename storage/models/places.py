@@ -50,6 +50,8 @@ class Branch(SQLModel, table=True):
     kind: str = Field(default="village", max_length=20)  # village | community
     # The branch's WeCom group robot (members' group), when the WeCom channel is on.
     wecom_webhook_key: str | None = Field(default=None, max_length=100)
+    # 揭榜: whether the secretary picks among volunteers (pick) or the first takes it (first).
+    task_mode: str = Field(default="pick", max_length=10)
     created_at: datetime = _ts()
 
 
