@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import NotFound, RuleViolation
 from storage.engine import Database
-from storage.models import Order, Photo
+from storage.models import Order, Photo, Project
 from workflows.principal import Principal
 from workflows.scope import visible_orders
 from workflows.throttle import TooManyAttempts, count_hit, window_start
@@ -132,6 +132,7 @@ def _check_unattached(
         col(Photo.uploader_role) == actor.role.value,
         col(Photo.uploader_id) == actor.id,
         col(Photo.order_id).is_(None),
+        col(Photo.project_id).is_(None),
         col(Photo.created_at) > now - orphan_age,
     )).one()
     if held >= unattached_max:
@@ -160,7 +161,27 @@ def attach_photos(
             col(Photo.uploader_role) == actor.role.value,
             col(Photo.uploader_id) == actor.id,
             col(Photo.order_id).is_(None),
+            col(Photo.project_id).is_(None),
         ).values(order_id=order.id, purpose=purpose).execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != len(unique_ids):
+        raise RuleViolation(key="photo.not-yours")
+
+
+def attach_project_photos(db: Session, actor: Principal, project_id: int, milestone_id: int | None,
+                          photo_ids: list[str], purpose: str, limit: int) -> None:
+    """Tie the actor's own unattached uploads to a project (or one of its milestones), or refuse the lot."""
+    unique_ids = list(dict.fromkeys(photo_ids))
+    if not unique_ids:
+        return
+    if len(unique_ids) > limit:
+        raise RuleViolation(key="photo.too-many", limit=limit)
+    taken = db.execute(
+        update(Photo).where(
+            col(Photo.id).in_(unique_ids), col(Photo.uploader_role) == actor.role.value,
+            col(Photo.uploader_id) == actor.id, col(Photo.order_id).is_(None), col(Photo.project_id).is_(None),
+        ).values(project_id=project_id, milestone_id=milestone_id, purpose=purpose)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if taken != len(unique_ids):
         raise RuleViolation(key="photo.not-yours")
@@ -177,7 +198,11 @@ def load_photo(db: Session, photo_id: str) -> Photo:
 def load_visible_photo(db: Session, actor: Principal, photo_id: str) -> Photo:
     photo = db.get(Photo, photo_id)
     if photo is not None:
-        if photo.order_id is None:
+        if photo.project_id is not None:
+            project = db.get(Project, photo.project_id)
+            if actor.kind == "staff" and project is not None and project.town_id == actor.town_id:
+                return photo  # a project's photos are its town's staff's to see
+        elif photo.order_id is None:
             if photo.uploader_role == actor.role.value and photo.uploader_id == actor.id:
                 return photo
         elif db.exec(
@@ -200,7 +225,7 @@ def remove_orphan_photos(
 ) -> PhotoCleanupReport:
     """Delete the uploads no order took within `orphan_age`: rows, then their files.
 
-    Each batch is one conditional DELETE that re-checks `order_id IS NULL`, so a photo
+    Each batch is one conditional DELETE that re-checks that no order or project has it, so a photo
     attached after it was picked keeps its row and file; an attach that comes after the
     DELETE finds the photo gone and is refused. Files go only for the rows the DELETE
     returned, and only after it committed: a crash in between leaves a file without a
@@ -210,7 +235,8 @@ def remove_orphan_photos(
     started = time.perf_counter()
     report = PhotoCleanupReport()
     cutoff = now - orphan_age
-    unattached_and_old = (col(Photo.order_id).is_(None), col(Photo.created_at) < cutoff)
+    unattached_and_old = (col(Photo.order_id).is_(None), col(Photo.project_id).is_(None),
+                          col(Photo.created_at) < cutoff)
     while True:
         with database.session() as db:
             picked = list(db.exec(select(Photo.id).where(*unattached_and_old).limit(batch)).all())

@@ -8,6 +8,7 @@ from storage.models.units import Unit, Whistle, WhistleAlert
 from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMember
 from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
 from storage.models.action_teams import ActionTeam, ActionTeamWorthy
+from storage.models.projects import Project, ProjectMilestone, ProjectOrder
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.points import PointEntry, PointRuleVersion
@@ -40,6 +41,9 @@ __all__ = [
     "HallMatter",
     "ActionTeam",
     "ActionTeamWorthy",
+    "Project",
+    "ProjectMilestone",
+    "ProjectOrder",
     "OutboxMessage",
     "StageAlert",
     "Delivery",

@@ -150,7 +150,10 @@ class Photo(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     order_id: int | None = Field(default=None, foreign_key="orders.id")
-    purpose: str | None = Field(default=None, max_length=10)  # request | evidence
+    # Or the project (and its milestone) it shows: a photo belongs to one order or one project.
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)
+    milestone_id: int | None = Field(default=None, foreign_key="project_milestones.id")
+    purpose: str | None = Field(default=None, max_length=10)  # request | evidence | milestone | result
     uploader_role: str = Field(max_length=20)
     uploader_id: int
     content_type: str = Field(max_length=30)
