@@ -27,7 +27,10 @@ from domain.projects import (
 )
 from domain.roles import Role
 from domain.states import OrderState
-from storage.models import ActionTeam, Branch, Order, Photo, Project, ProjectMilestone, ProjectOrder, Staff, Town, Unit
+from storage.models import (
+    ActionTeam, Branch, CommunityNeed, Order, Photo, Project, ProjectMilestone, ProjectOrder, ProjectResource, Resource,
+    Staff, Town, Unit,
+)
 from workflows.audit import audit
 from workflows.inputs import Day, Id, PhotoId, Strict, Text
 from workflows.paging import PageRequest, fetch_page
@@ -253,6 +256,8 @@ class ProjectView(BaseModel):
     description: str
     branch: Ref | None = Field(description="None for the town's own project.")
     unit: Ref | None
+    need: Ref | None = Field(description="The community need it answers (三张清单), when matched from one.")
+    resources: list[Ref] = Field(description="The resources of members and units it uses (三张清单).")
     state: str
     state_label: str
     lead: Ref | None
@@ -301,6 +306,12 @@ def project_views(db: Session, projects: Sequence[Project], links: PhotoLinks, n
     units = names(db, Unit, [p.unit_id for p in projects])
     staff = names(db, Staff, [p.lead_member_id for p in projects])
     teams = names(db, ActionTeam, [p.action_team_id for p in projects])
+    need_ids = sorted({p.need_id for p in projects if p.need_id is not None})
+    needs = dict(db.exec(select(CommunityNeed.id, CommunityNeed.title)
+                         .where(col(CommunityNeed.id).in_(need_ids))).all()) if need_ids else {}
+    uses = db.exec(select(ProjectResource.project_id, Resource.id, Resource.title)
+                   .join(Resource, col(Resource.id) == ProjectResource.resource_id)
+                   .where(col(ProjectResource.project_id).in_(ids)).order_by(col(Resource.id))).all()
 
     def shown(photo_id: str) -> ProjectPhoto:
         return ProjectPhoto(id=photo_id, url=links.url(photo_id, now).url)
@@ -311,6 +322,8 @@ def project_views(db: Session, projects: Sequence[Project], links: PhotoLinks, n
         views.append(ProjectView(
             id=p.id, year=p.year, kind=p.kind, kind_label=PROJECT_KIND_LABELS[ProjectKind(p.kind)], title=p.title,
             description=p.description, branch=optional_ref(p.branch_id, branches), unit=optional_ref(p.unit_id, units),
+            need=optional_ref(p.need_id, needs),
+            resources=[Ref(id=rid, name=title) for pid, rid, title in uses if pid == p.id],
             state=state.value, state_label=state.label, lead=optional_ref(p.lead_member_id, staff),
             action_team=optional_ref(p.action_team_id, teams), taken_at=p.taken_at,
             milestones=[MilestoneView(id=m.id, title=m.title, note=m.note, reached_on=m.reached_on,

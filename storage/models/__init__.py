@@ -9,6 +9,7 @@ from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMemb
 from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
 from storage.models.action_teams import ActionTeam, ActionTeamWorthy
 from storage.models.projects import Project, ProjectMilestone, ProjectOrder
+from storage.models.lists import CommunityNeed, ProjectResource, Resource
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.points import PointEntry, PointRuleVersion
@@ -44,6 +45,9 @@ __all__ = [
     "Project",
     "ProjectMilestone",
     "ProjectOrder",
+    "CommunityNeed",
+    "Resource",
+    "ProjectResource",
     "OutboxMessage",
     "StageAlert",
     "Delivery",

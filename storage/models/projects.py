@@ -25,6 +25,8 @@ class Project(SQLModel, table=True):
     description: str = Field(max_length=2000)
     # The co-building unit it is done with, for a 共建项目.
     unit_id: int | None = Field(default=None, foreign_key="units.id")
+    # The community need it answers (三张清单), when it was matched from one.
+    need_id: int | None = Field(default=None, foreign_key="community_needs.id")
     state: str = Field(default="open", max_length=10)
     version: int = 1
     lead_member_id: int | None = Field(default=None, foreign_key="staff.id")
