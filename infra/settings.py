@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     photo_cleanup_interval_seconds: float = Field(
         3600, gt=0, description="How often the worker deletes unattached uploads past PHOTO_ORPHAN_HOURS."
     )
+    report_interval_seconds: float = Field(
+        3600, gt=0, description="How often the worker makes the reports of the periods that have ended."
+    )
 
     @property
     def db_timeouts(self) -> Timeouts:

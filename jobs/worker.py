@@ -24,6 +24,7 @@ from workflows.projection import project
 from workflows.sweep import sweep
 from workflows.whistle_sweep import sweep_whistles
 from workflows.tasks import expire_tasks
+from workflows.reports import scheduled_reports
 from workflows.throttle import forget_old_windows
 from infra.clock import Clock
 from infra.settings import Settings
@@ -78,6 +79,11 @@ class Worker:
             log.info("photo cleanup: %d unattached photos removed, %d files not deleted, in %.3fs",
                      report.removed, report.failed_files, report.seconds)
 
+    def run_reports(self) -> None:
+        made = scheduled_reports(self.database, now=self.clock())
+        if made:
+            log.info("reports: %d made for the periods that ended", made)
+
     def scheduler(self, *, blocking: bool = False) -> BaseScheduler:
         scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=UTC)
         first = datetime.now(UTC)
@@ -87,6 +93,7 @@ class Worker:
             (self.run_projection, self.settings.projection_interval_seconds, "projection"),
             (self.run_delivery, self.settings.delivery_interval_seconds, "delivery"),
             (self.run_photo_cleanup, self.settings.photo_cleanup_interval_seconds, "photo_cleanup"),
+            (self.run_reports, self.settings.report_interval_seconds, "reports"),
         ):
             scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                               coalesce=True, next_run_time=first, misfire_grace_time=None)

@@ -47,6 +47,7 @@ TITLES = {
     "order.take_task": "党员已揭榜领办",
     ("order.take_task", "resident"): "支部已派党员为您办理",
     "order.task_expired": "揭榜期满无人领办,请派单",
+    "report.generated": "报告已生成",
 }
 
 # Reminding the resident in the rating stage is a request to rate, not a rebuke.
@@ -68,6 +69,8 @@ def body(notice: Notice, *, markdown: bool = False) -> str:
     """One line about the order; with `markdown`, the words people typed cannot format it."""
     p = notice.payload
     typed = markdown_safe if markdown else str
+    if notice.order_id is None and p.get("report_id"):
+        return f"{p.get('label', '')}:可在报告列表下载 XLSX 与 PDF"[:500]
     parts = [f"工单 #{notice.order_id}", p.get("category", ""), f"「{typed(p.get('summary', ''))}」",
              f"当前状态:{p.get('state_label', '')}"]
     if p.get("unit_name"):

@@ -354,7 +354,7 @@ OWNERS = (  # the first prefix that matches
     ("/orders/{order_id}/post-task", "secA"), ("/orders/{order_id}/volunteer", "memberA1"), ("/tasks", "memberA1"),
     ("/orders", "res1"), ("/photos", "res1"), ("/me", "res1"), ("/whistles", "unit1"), ("/units", "secA"),
     ("/visits", "memberA1"), ("/visit-teams", "memberA1"), ("/halls", "secA"), ("/hall-sessions", "secA"),
-    ("/action-teams", "secA"), ("/points", "secA"), ("/projects", "secA"), ("/lists", "secA"),
+    ("/action-teams", "secA"), ("/points", "secA"), ("/projects", "secA"), ("/lists", "secA"), ("/reports", "admin"),
 )
 
 

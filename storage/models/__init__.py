@@ -10,6 +10,7 @@ from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
 from storage.models.action_teams import ActionTeam, ActionTeamWorthy
 from storage.models.projects import Project, ProjectMilestone, ProjectOrder
 from storage.models.lists import CommunityNeed, ProjectResource, Resource
+from storage.models.reports import Report
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.points import PointEntry, PointRuleVersion
@@ -48,6 +49,7 @@ __all__ = [
     "CommunityNeed",
     "Resource",
     "ProjectResource",
+    "Report",
     "OutboxMessage",
     "StageAlert",
     "Delivery",
