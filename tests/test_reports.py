@@ -71,6 +71,7 @@ def test_a_months_report_shows_what_a_recount_says(client, world, database, cloc
     assert figures["resolution_rate"] == 0.5 and figures["satisfaction_rate"] == round(2 / 3, 4)
     assert figures["hot_issues"] == [{"category": "基础设施维修", "grid": "gridA1", "orders": 7}]
     assert figures["members"][0]["member"] == "memberA1"
+    assert set(figures["stage_hours"]) == {"领单", "派单", "接单", "办结"} and figures["stage_hours"]["领单"] == 0.0
     # The files show the same figures.
     pdf = client.get(made["pdf_url"], headers=world.auth("admin"))
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pypdf

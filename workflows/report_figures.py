@@ -9,6 +9,7 @@ report says what a recount of the rows says.
 - resolution rate (办结率): closed ÷ placed less cancelled;
 - satisfaction rate: closed orders rated 4–5 stars ÷ closed orders rated by a person;
 - late moves: moves that ended a stage after its limit (claim, dispatch, accept, complete);
+- stage hours: the mean time each of those stages took, in hours;
 - hot issues: the same category in the same grid at least HOT_ISSUE_MIN_ORDERS times.
 """
 
@@ -32,8 +33,10 @@ from storage.models import Branch, Category, Grid, Order, OrderEvent, Project, T
 from workflows.refs import names
 from workflows.stars import grades_of
 
-STAGE_ENDS = (Action.CLAIM.value, Action.DISPATCH.value, Action.TAKE_TASK.value, Action.ACCEPT.value,
-              Action.COMPLETE.value)
+# The moves that end a stage, and the stage (as the reports name it) each ends.
+STAGE_OF_ACTION = {Action.CLAIM.value: "领单", Action.DISPATCH.value: "派单", Action.TAKE_TASK.value: "派单",
+                   Action.ACCEPT.value: "接单", Action.COMPLETE.value: "办结"}
+STAGE_ENDS = tuple(STAGE_OF_ACTION)
 
 
 class Count(BaseModel):
@@ -85,6 +88,7 @@ class ReportFigures(BaseModel):
     by_category: list[Count]
     by_channel: list[Count]
     late_moves: int
+    stage_hours: dict[str, float | None]
     avg_hours_to_close: float | None
     hot_issues: list[HotIssue]
     members: list[MemberLine]
@@ -131,14 +135,18 @@ def compute_figures(db: Session, town: Town, kind: ScopeKind, scope_id: int, per
     closed = [o for o in orders if o.state == OrderState.CLOSED.value]
     rated = [o for o in closed if o.rating_stars is not None and o.rating_source != RatingSource.DEFAULT.value]
     satisfied = sum(o.rating_stars >= SATISFIED_MIN_STARS for o in rated)
-    events = db.exec(select(OrderEvent.order_id, OrderEvent.action, OrderEvent.created_at, OrderEvent.stage_deadline)
+    events = db.exec(select(OrderEvent.order_id, OrderEvent.action, OrderEvent.created_at, OrderEvent.stage_deadline,
+                            OrderEvent.stage_started_at)
                      .where(col(OrderEvent.order_id).in_(ids), col(OrderEvent.action).in_(STAGE_ENDS))
                      .order_by(col(OrderEvent.id))).all() if ids else []
     first_claim: dict[int, bool] = {}
     late = 0
-    for order_id, action, at, deadline in events:
+    spent: dict[str, list[float]] = {stage: [] for stage in STAGE_OF_ACTION.values()}
+    for order_id, action, at, deadline, started in events:
         on_time = deadline is None or at <= deadline
         late += not on_time
+        if started is not None:
+            spent[STAGE_OF_ACTION[action]].append((at - started).total_seconds() / 3600)
         if action == Action.CLAIM.value and order_id not in first_claim:
             first_claim[order_id] = on_time
     claimed_in_time = sum(first_claim.values())
@@ -189,7 +197,8 @@ def compute_figures(db: Session, town: Town, kind: ScopeKind, scope_id: int, per
         satisfaction_rate=share(satisfied, len(rated)), by_state=states,
         by_category=sorted(by_category.values(), key=lambda c: (-c.placed, c.name)),
         by_channel=sorted(by_channel.values(), key=lambda c: (-c.placed, c.name)),
-        late_moves=late, avg_hours_to_close=round(sum(hours) / len(hours), 1) if hours else None,
+        late_moves=late, stage_hours={k: round(sum(v) / len(v), 1) if v else None for k, v in spent.items()},
+        avg_hours_to_close=round(sum(hours) / len(hours), 1) if hours else None,
         hot_issues=[HotIssue(category=categories.get(c, ""), grid=grids.get(g, ""), orders=n)
                     for c, g, n in hot_issues(places)],
         members=members, branches=branches,

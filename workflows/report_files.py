@@ -42,6 +42,7 @@ def summary_rows(f: ReportFigures) -> list[tuple[str, str]]:
         ("不予受理", str(f.rejected)), ("响应率", percent(f.response_rate)), ("解决率（办结率）", percent(f.resolution_rate)),
         ("满意率", percent(f.satisfaction_rate)), ("超时环节", str(f.late_moves)),
         ("平均办结用时（小时）", "—" if f.avg_hours_to_close is None else f"{f.avg_hours_to_close:.1f}"),
+        *((f"{stage}平均用时（小时）", "—" if hours is None else f"{hours:.1f}") for stage, hours in f.stage_hours.items()),
     ]
 
 
