@@ -192,6 +192,14 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
         "visitor_name": "周大伯", "grid_id": world["gridA1"], "description": "问医保缴费", "outcome": "settled",
         "settled_note": "当场解答"}, headers=admin)
     assert said.status_code == 201, said.text
+    # A project of the year, a need the community entered, a task on the board.
+    assert http.post("/projects", json={"year": clock().year, "title": "村道亮化", "description": "路灯"},
+                     headers=world.auth("secA")).status_code == 201
+    assert http.post("/lists/needs", json={"title": "无障碍坡道", "description": "卫生室门口"},
+                     headers=world.auth("secA")).status_code == 201
+    posted = place(http, world)["id"]
+    act(http, world, "workerA1", posted, "claim")
+    act(http, world, "secA", posted, "post-task", {"hours": 48})
     # Branch A's action team (行动队) was dispatched one order.
     crew = http.post("/action-teams", json={"name": "甲村行动队", "cadre_id": world["workerA1"],
                                              "lead_id": world["memberA2"]}, headers=world.auth("secA"))
@@ -253,6 +261,11 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     rows = browser.find_elements(By.CSS_SELECTOR, "#actionteams tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:6] for row in rows] == [
         ["甲村行动队", "甲村党支部", "memberA2", "0", "1", "1"]]
+    programmes = http.get("/stats/programmes", headers={"Authorization": f"Bearer {token}"}).json()
+    rows = {tr.find_elements(By.TAG_NAME, "td")[0].text: tr.find_elements(By.TAG_NAME, "td")[1].text
+            for tr in browser.find_elements(By.CSS_SELECTOR, "#programmes tr")}
+    assert (rows["共建与领办项目"], rows["待揭榜"], rows["社区需求待对接"], rows["揭榜中的任务"]) == (
+        "1", "1", "1", str(programmes["tasks_on_board"])) == ("1", "1", "1", "1")
     graded = http.get("/stats/stars", headers={"Authorization": f"Bearer {token}"}).json()
     rows = browser.find_elements(By.CSS_SELECTOR, "#branch-stars tr")
     assert [[td.text for td in row.find_elements(By.TAG_NAME, "td")][:3] for row in rows] == [

@@ -96,3 +96,22 @@ def test_the_migration_goes_up_and_down(backend, tmp_path):
         assert "need_id" not in {c["name"] for c in inspect(engine).get_columns("projects")}
     finally:
         old.drop()
+
+
+def test_the_dashboard_counts_projects_lists_and_the_board(client, world, clock):
+    ok(client.post("/lists/needs", json={"title": "坡道", "description": "卫生室"}, headers=world.auth("secA")), 201)
+    ok(client.post("/lists/needs", json={"title": "书屋", "description": "乙村"}, headers=world.auth("secB")), 201)
+    ok(client.post("/lists/resources", json={"kind": "hours", "title": "每周半天"}, headers=world.auth("memberA1")),
+       201)
+    ok(client.post("/projects", json={"year": 2026, "title": "亮化", "description": "路灯"},
+                   headers=world.auth("secA")), 201)
+    order = place(client, world)
+    client.post(f"/orders/{order['id']}/claim", headers=world.auth("workerA1"))
+    client.post(f"/orders/{order['id']}/post-task", json={}, headers=world.auth("secA"))
+    town = ok(client.get("/stats/programmes?year=2026", headers=world.auth("dashboard")))
+    assert (town["needs"]["open"], town["resources"]["hours"], town["projects"]["by_state"]["open"],
+            town["tasks_on_board"], town["need_labels"]["open"]) == (2, 1, 1, 1, "待对接")
+    mine = ok(client.get("/stats/programmes?year=2026", headers=world.auth("secB")))
+    assert (mine["needs"]["open"], mine["resources"]["hours"], mine["tasks_on_board"]) == (1, 0, 0)
+    for who in ("memberA1", "res1"):
+        problem(client.get("/stats/programmes", headers=world.auth(who)), 403)

@@ -353,12 +353,17 @@ class ProjectStats(BaseModel):
 
 
 def project_stats(db: Session, actor: Principal, *, year: int, branch_id: int | None = None) -> ProjectStats:
-    from domain.stats import ratio
     town_id = _staff_town(actor)
     if actor.role not in (Role.TOWN_ADMIN, Role.SECRETARY):
         raise NotPermitted(key="project.stats-readers")
     if actor.role == Role.SECRETARY:
         branch_id = actor.branch_id
+    return count_projects(db, town_id, year, branch_id)
+
+
+def count_projects(db: Session, town_id: int, year: int, branch_id: int | None) -> ProjectStats:
+    """The year's projects of the town (or one branch), counted from the rows."""
+    from domain.stats import ratio
     where = [Project.town_id == town_id, Project.year == year]
     if branch_id is not None:
         where.append(Project.branch_id == branch_id)

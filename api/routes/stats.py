@@ -27,6 +27,7 @@ from workflows.hall_stats import HallStats, hall_stats
 from workflows.building_stats import BuildingStats, building_stats
 from workflows.action_team_stats import ActionTeamStats, action_team_stats
 from workflows.stars import StarGrades, star_grades
+from workflows.programme_stats import ProgrammeStats, programme_stats
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -205,6 +206,15 @@ async def stars(request: Request, user: CurrentUser, now: Now, date_from: DateFr
     """Star grades of the period (a month for the monthly 晒分): members' 先锋指数 and stars, branches' scores."""
     query = StatsQuery(date_from, date_to, branch_id)
     return await _answer_from_rows(request, lambda db: star_grades(db, user, query, now))
+
+
+@router.get("/programmes", response_model=ProgrammeStats)
+async def programmes(request: Request, user: CurrentUser, now: Now,
+                     year: Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year")] = None,
+                     branch_id: QueryId = None) -> Response:
+    """Beside the loop: the year's projects by state, the three lists' needs and resources, tasks on the board."""
+    return await _answer_from_rows(request, lambda db: programme_stats(db, user, year=year, branch_id=branch_id,
+                                                                       now=now))
 
 
 @router.get("/channels", response_model=ChannelStats)

@@ -330,6 +330,24 @@
     }));
   }
 
+  function renderProgrammes(data) {
+    $("programmes-year").textContent = data.year + " 年";
+    const p = data.projects;
+    const rows = [
+      ["共建与领办项目", p.by_state.open + p.by_state.taken + p.by_state.done + p.by_state.dropped],
+      ["　待揭榜", p.by_state.open], ["　推进中", p.by_state.taken], ["　已完成", p.by_state.done],
+      ["项目进展记录", p.milestones], ["关联工单（已办结）", count(p.orders_linked) + "（" + count(p.orders_closed) + "）"],
+      ["社区需求待对接", data.needs.open], ["社区需求已对接", data.needs.matched],
+      ["可用资源", Object.values(data.resources).reduce((a, b) => a + b, 0)],
+      ["揭榜中的任务", data.tasks_on_board],
+    ];
+    $("programmes").replaceChildren(...rows.map(([label, value]) => {
+      const row = el("tr");
+      row.append(el("td", label), el("td", typeof value === "number" ? count(value) : value, "num"));
+      return row;
+    }));
+  }
+
   function starText(grade) {
     return "★".repeat(grade.stars) + "☆".repeat(5 - grade.stars);
   }
@@ -416,6 +434,7 @@
     { path: "stats/buildings", filters: ["date_from", "date_to", "branch_id", "grid_id"], render: renderBuildings },
     { path: "stats/action-teams", filters: ["date_from", "date_to", "branch_id"], render: renderActionTeams },
     { path: "stats/stars", filters: ["date_from", "date_to", "branch_id"], render: renderStars },
+    { path: "stats/programmes", filters: ["branch_id"], render: renderProgrammes },
   ];
 
   class SignInNeeded extends Error {}
