@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     report_interval_seconds: float = Field(
         3600, gt=0, description="How often the worker makes the reports of the periods that have ended."
     )
+    reports_enabled: bool = Field(
+        True, description="Whether the worker makes the periods' reports (off: on demand only, POST /reports)."
+    )
 
     @property
     def db_timeouts(self) -> Timeouts:

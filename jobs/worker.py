@@ -93,7 +93,8 @@ class Worker:
             (self.run_projection, self.settings.projection_interval_seconds, "projection"),
             (self.run_delivery, self.settings.delivery_interval_seconds, "delivery"),
             (self.run_photo_cleanup, self.settings.photo_cleanup_interval_seconds, "photo_cleanup"),
-            (self.run_reports, self.settings.report_interval_seconds, "reports"),
+            *([(self.run_reports, self.settings.report_interval_seconds, "reports")]
+              if self.settings.reports_enabled else []),
         ):
             scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                               coalesce=True, next_run_time=first, misfire_grace_time=None)

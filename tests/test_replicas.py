@@ -34,7 +34,7 @@ def test_replicas_and_workers_send_everything_once(world, database, test_databas
     replicas = [_start(test_database.url, port, settings) for port in ports]
     env = {**os.environ, "DATABASE_URL": test_database.url, "DATA_DIR": str(settings.data_dir),
            "WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": "a-webhook-secret-0123456789",
-           "INAPP_ENABLED": "false", "SWEEP_INTERVAL_SECONDS": "0.3", "DELIVERY_INTERVAL_SECONDS": "0.3",
+           "INAPP_ENABLED": "false", "REPORTS_ENABLED": "false", "SWEEP_INTERVAL_SECONDS": "0.3", "DELIVERY_INTERVAL_SECONDS": "0.3",
            "MIGRATE_ON_START": "false", "LOG_LEVEL": "WARNING", "SECRET_KEY": settings.secret_key}
     workers = [subprocess.Popen([sys.executable, "-m", "wudan.cli", "worker"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]

@@ -151,3 +151,17 @@ def test_the_migration_goes_up_and_down(backend, tmp_path):
         assert not inspect(engine).has_table("reports")
     finally:
         old.drop()
+
+
+def test_the_worker_schedules_the_reports_unless_turned_off(client, app):
+    from jobs.worker import Worker
+
+    on = Worker(app.state.settings, app.state.db, app.state.clock, app.state.wechat)
+    off = Worker(app.state.settings.model_copy(update={"reports_enabled": False}), app.state.db, app.state.clock,
+                 app.state.wechat)
+    try:
+        assert on.scheduler().get_job("reports") is not None
+        assert off.scheduler().get_job("reports") is None
+    finally:
+        on.close()
+        off.close()

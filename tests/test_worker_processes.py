@@ -56,7 +56,7 @@ def test_two_worker_processes_send_each_notice_once(client, world, database, tes
     env = {
         **os.environ, "DATABASE_URL": test_database.url, "DATA_DIR": str(settings.data_dir),
         "WEBHOOK_URL": receiver.url, "WEBHOOK_SECRET": "a-webhook-secret-0123456789",
-        "INAPP_ENABLED": "false", "SWEEP_INTERVAL_SECONDS": "0.2", "DELIVERY_INTERVAL_SECONDS": "0.2",
+        "INAPP_ENABLED": "false", "REPORTS_ENABLED": "false", "SWEEP_INTERVAL_SECONDS": "0.2", "DELIVERY_INTERVAL_SECONDS": "0.2",
         "MIGRATE_ON_START": "false",
     }
     workers = [
