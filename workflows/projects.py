@@ -93,12 +93,8 @@ def _publishes(actor: Principal, project: Project) -> bool:
     return actor.role == Role.TOWN_ADMIN or (actor.role == Role.SECRETARY and project.branch_id == actor.branch_id)
 
 
-def _leads(db: Session, actor: Principal, project: Project) -> bool:
-    if _publishes(actor, project):
-        return True
-    if project.lead_member_id == actor.id:
-        return True
-    return False
+def _leads(actor: Principal, project: Project) -> bool:
+    return _publishes(actor, project) or project.lead_member_id == actor.id
 
 
 def _project(db: Session, actor: Principal, project_id: int, *, lock: bool = False) -> Project:
@@ -163,7 +159,7 @@ def record_milestone(db: Session, actor: Principal, project_id: int, body: Miles
                      now: datetime) -> Project:
     project = _project(db, actor, project_id, lock=True)
     plan_project_move(ProjectState(project.state), ProjectMove.MILESTONE)
-    if not _leads(db, actor, project):
+    if not _leads(actor, project):
         raise NotPermitted(key="project.leaders")
     count = db.exec(select(func.count()).select_from(ProjectMilestone)
                     .where(ProjectMilestone.project_id == project.id)).one()
@@ -186,7 +182,7 @@ def record_milestone(db: Session, actor: Principal, project_id: int, body: Miles
 def link_order(db: Session, actor: Principal, project_id: int, body: ProjectLink, *, now: datetime) -> Project:
     project = _project(db, actor, project_id, lock=True)
     plan_project_move(ProjectState(project.state), ProjectMove.LINK_ORDER)
-    if not _leads(db, actor, project):
+    if not _leads(actor, project):
         raise NotPermitted(key="project.leaders")
     if db.exec(select(Order.id).where(Order.id == body.order_id, visible_orders(actor))).first() is None:
         raise NotFound(key="order.not-found", id=body.order_id)
@@ -201,7 +197,7 @@ def link_order(db: Session, actor: Principal, project_id: int, body: ProjectLink
 def finish_project(db: Session, actor: Principal, project_id: int, body: ProjectFinish, *, now: datetime) -> Project:
     project = _project(db, actor, project_id, lock=True)
     target = plan_project_move(ProjectState(project.state), ProjectMove.FINISH)
-    if not _leads(db, actor, project):
+    if not _leads(actor, project):
         raise NotPermitted(key="project.leaders")
     attach_project_photos(db, actor, project.id, None, body.photo_ids, "result", MAX_PHOTOS)
     project.state, project.result_note, project.done_at = target.value, body.result_note, now

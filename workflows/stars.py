@@ -220,8 +220,9 @@ def grades_of(db: Session, town: Town, branch_id: int | None, date_from: date, d
                count_where(PointEntry.rule == PointRule.OVERDUE_COMPLETION.value), count_where(took_part))
         .where(*period).group_by(col(PointEntry.member_id))).all()}
     member_rules = _member_rules(rules)
+    roll = _members(db, scope.town_id, scope.branch_id)
     members = []
-    for member_id, name, branch_id, branch_name in _members(db, scope.town_id, scope.branch_id):
+    for member_id, name, branch_id, branch_name in roll:
         points, judged, satisfied, late, activities = by_member.get(member_id, [0, 0, 0, 0, 0])
         g = member_grade(MemberIndicators(points, judged, satisfied, late, activities), member_rules, days)
         members.append(MemberStars(
@@ -245,7 +246,7 @@ def grades_of(db: Session, town: Town, branch_id: int | None, date_from: date, d
     late = dict(db.exec(select(PointEntry.branch_id, func.count()).where(
         *period, PointEntry.rule == PointRule.OVERDUE_COMPLETION.value).group_by(col(PointEntry.branch_id))).all())
     headcount: dict[int, int] = {}
-    for _, _, branch_id, _ in _members(db, scope.town_id, scope.branch_id):
+    for _, _, branch_id, _ in roll:
         if branch_id is not None:
             headcount[branch_id] = headcount.get(branch_id, 0) + 1
     branch_rules = _branch_rules(rules)
