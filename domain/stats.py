@@ -71,16 +71,17 @@ class RateCounts:
     ratings: int  # by residents or callback
     ratings_good: int  # 4-5 stars
     ratings_default: int  # closed at the deadline without a rating; counted apart
+    duplicates: int = 0  # rejected as another order's duplicate: the other one counts
 
     @property
     def response(self) -> float | None:
-        """响应率: claimed within the claim limit / placed."""
-        return ratio(self.claimed_in_time, self.submitted)
+        """响应率: claimed within the claim limit / placed, duplicates left out."""
+        return ratio(self.claimed_in_time, self.submitted - self.duplicates)
 
     @property
     def resolution(self) -> float | None:
-        """解决率 (办结率): closed / placed, cancelled ones left out."""
-        return ratio(self.closed, self.submitted - self.cancelled)
+        """解决率 (办结率): closed / placed, cancelled ones and duplicates left out."""
+        return ratio(self.closed, self.submitted - self.cancelled - self.duplicates)
 
     @property
     def satisfaction(self) -> float | None:

@@ -52,12 +52,16 @@ TITLES = {
 
 # Reminding the resident in the rating stage is a request to rate, not a rebuke.
 RATE_REMINDER = "请对办理结果进行评价"
+FOLLOWING = "您关注的"
 
 
 def title(notice: Notice) -> str:
     if notice.kind == "alert.reminder" and notice.payload.get("stage") == "rate":
         return RATE_REMINDER
-    return TITLES.get((notice.kind, notice.audience)) or TITLES.get(notice.kind, notice.kind)
+    found = TITLES.get((notice.kind, notice.audience)) or TITLES.get(notice.kind, notice.kind)
+    # A follower hears what the order's resident hears, as news of an order they follow.
+    return f"{FOLLOWING}{found.removeprefix('您的')}" if notice.payload.get("following") else found
+
 
 
 def markdown_safe(text: str) -> str:

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -30,3 +32,26 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class cell_index(FunctionElement):
+    """floor(value / size) as an integer, on both stores: the map cell a coordinate falls in.
+
+    SQLite (without its math functions) has no floor(); its CAST truncates towards zero,
+    which is floor for the values given here (coordinates shifted to be positive).
+    """
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(cell_index)
+def _cell_index(element, compiler, **kw):
+    value, size = list(element.clauses)
+    return f"CAST(floor(({compiler.process(value, **kw)}) / ({compiler.process(size, **kw)})) AS INTEGER)"
+
+
+@compiles(cell_index, "sqlite")
+def _cell_index_sqlite(element, compiler, **kw):
+    value, size = list(element.clauses)
+    return f"CAST(({compiler.process(value, **kw)}) / ({compiler.process(size, **kw)}) AS INTEGER)"

@@ -51,7 +51,9 @@ def new_staff(client, world, **fields) -> dict:
 
 # 吹哨报到: 24 h to report in (2 h urgent), 72 h to reply (24 h urgent).
 DEFAULT_WHISTLE_LIMITS = {"whistle_report_minutes": 1440, "whistle_report_urgent_minutes": 120,
-                          "whistle_reply_minutes": 4320, "whistle_reply_urgent_minutes": 1440}
+                          "whistle_reply_minutes": 4320, "whistle_reply_urgent_minutes": 1440,
+                          # And where orders go by their location, and which are offered as "me too".
+                          "route_distance_m": 200, "intake_grid_id": None, "nearby_radius_m": 50, "nearby_days": 14}
 
 
 def test_get_town(client, world):

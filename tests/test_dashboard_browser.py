@@ -208,6 +208,13 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
     act(http, world, "workerA1", crewed, "claim")
     act(http, world, "secA", crewed, "dispatch", {"action_team_id": crew.json()["id"]})
 
+    # The grids' outlines, and one order placed where the problem is (热点地图).
+    for grid, west in (("gridA1", 114.300), ("gridA2", 114.310)):
+        ring = [[west, 30.59], [west + 0.01, 30.59], [west + 0.01, 30.60], [west, 30.60], [west, 30.59]]
+        assert http.put(f"/admin/grids/{world[grid]}/boundary", json={"type": "Polygon", "coordinates": [ring]},
+                        headers=admin).status_code == 200
+    place(http, world, longitude=114.305, latitude=30.595)
+
     before = overview(http, token)
     assert before["overdue_now"]["total"] >= 1 and before["rates"]["satisfaction"] == 1.0
 
@@ -281,6 +288,13 @@ def test_dashboard_shows_the_api_numbers_and_updates_in_place(browser, live, wor
         [c["channel_label"], str(c["placed"]), str(c["closed"]), shown_rate(c["resolution_rate"]),
          shown_rate(c["satisfaction_rate"])] for c in channels["channels"] if c["placed"]]
     assert {"小程序", "走访"} <= {row.find_element(By.TAG_NAME, "td").text for row in rows}
+    spots = http.get("/stats/hot-spots", headers={"Authorization": f"Bearer {token}"}).json()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#hot-spots-map path.grid")) == 2
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#hot-spots-map rect.cell")) == len(spots["cells"]) == 1
+    names = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#hot-spots-map text.grid-name")]
+    a1 = next(f["properties"]["orders"] for f in spots["grids"]["features"] if f["id"] == world["gridA1"])
+    assert f"{MARKUP_GRID} {a1}" in names and a1 >= 1  # the name as text
+    assert text(browser, "hot-spots-total") == f"{spots['orders']} 单，有位置 1 单"
     assert browser.execute_script("return window.__xss") is None
     assert not browser.find_elements(By.CSS_SELECTOR, "#grids img, #leaderboard b"), "no markup became elements"
 

@@ -202,7 +202,7 @@ def _out_of_range(r, params: dict) -> None:
 
 def test_every_stats_route_with_days_is_known(app):
     assert _stats_routes_with_days(app) == [
-        "/stats/action-teams", "/stats/buildings", "/stats/channels", "/stats/daily", "/stats/grids", "/stats/halls", "/stats/leaderboard", "/stats/overdue", "/stats/overview",
+        "/stats/action-teams", "/stats/buildings", "/stats/channels", "/stats/daily", "/stats/grids", "/stats/halls", "/stats/hot-spots", "/stats/leaderboard", "/stats/overdue", "/stats/overview",
         "/stats/stars", "/stats/units", "/stats/visits"]
 
 

@@ -42,7 +42,7 @@ def test_three_rates_by_their_definitions(client, world, clock, database):
                                 "completed": 0, "closed": 3, "rejected": 0, "cancelled": 1}
     assert body["labels"]["closed"] == "已办结"
     assert body["rate_counts"] == {"claimed_in_time": 2, "closed": 3, "cancelled": 1, "ratings": 3,
-                                   "ratings_good": 2, "ratings_default": 1}
+                                   "ratings_good": 2, "ratings_default": 1, "duplicates": 0}
     assert body["rates"] == {"response": 2 / 5, "resolution": 3 / 4, "satisfaction": 2 / 3}
     assert body["stage_times"]["claim"]["count"] == 4
     assert body["stage_times"]["rate"]["count"] == 4  # three ratings and the default close

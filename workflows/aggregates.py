@@ -57,6 +57,7 @@ class CountedEvent:
     town_id: int
     category_id: int
     placed_at: datetime
+    duplicate: bool = False  # a rejection as the duplicate of another order
 
 
 def count_event(counters: Increments, event: CountedEvent, town: TownRules) -> None:
@@ -95,6 +96,9 @@ def count_event(counters: Increments, event: CountedEvent, town: TownRules) -> N
             count(before, "ratings_good")
     if action == Action.AUTO_CLOSE:
         count(before, "ratings_default")
+    if action == Action.REJECT and event.duplicate:
+        # Counted where it was placed: the rates leave it out there, as the order it repeats counts.
+        count(before, "duplicates")
 
     if before is not None and event.stage_started_at is not None:
         stage = STAGE_OF_STATE.get(OrderState(event.from_state))

@@ -106,6 +106,10 @@ def get_town(db: Session, actor: Principal) -> Town:
 @use_case
 def update_town(db: Session, actor: Principal, body: TownUpdate, *, now: datetime) -> Town:
     town = get_town(db, actor)
+    if body.intake_grid_id is not None:
+        grid = db.get(Grid, body.intake_grid_id)
+        if grid is None or grid.town_id != town.id:
+            raise RuleViolation(key="town.intake-grid-not-ours", id=body.intake_grid_id)
     _apply(town, body)
     audit(db, actor, "update", "town", town.id, _changes(body), now=now)
     return save(db, town)
@@ -207,7 +211,9 @@ def delete_grid(db: Session, actor: Principal, grid_id: int, *, now: datetime) -
         ("admin.used-by-hall-matters", select(HallSession.id).where(HallSession.grid_id == grid.id)
          .union_all(select(HallMatter.id).where(HallMatter.grid_id == grid.id))),
     ], before=[delete(GridWorkerGrid).where(col(GridWorkerGrid.grid_id) == grid.id),
-               delete(VisitTeamGrid).where(col(VisitTeamGrid.grid_id) == grid.id)])
+               delete(VisitTeamGrid).where(col(VisitTeamGrid.grid_id) == grid.id),
+               # No foreign key holds it (towns and grids would refer to each other): cleared by hand.
+               update(Town).where(col(Town.intake_grid_id) == grid.id).values(intake_grid_id=None)])
 
 
 def _branch_of_town(db: Session, branch_id: int, town_id: int) -> Branch:

@@ -24,6 +24,8 @@ RobotKey = Annotated[
 
 
 class TownUpdate(Patch):
+    nullable = frozenset({"intake_grid_id"})
+
     name: Name | None = None
     timezone: str | None = None
     public_board_enabled: bool | None = Field(None, description="Show completed work on the public 晒单 board.")
@@ -35,6 +37,12 @@ class TownUpdate(Patch):
     whistle_report_urgent_minutes: Minutes | None = Field(None, description="… for an urgent order.")
     whistle_reply_minutes: Minutes | None = Field(None, description="Minutes a unit has to reply once reported in.")
     whistle_reply_urgent_minutes: Minutes | None = Field(None, description="… for an urgent order.")
+    route_distance_m: int | None = Field(
+        None, ge=0, le=5000, description="An order outside every grid goes to the nearest grid this near (metres).")
+    intake_grid_id: Id | None = Field(
+        None, description="Where an order near no grid goes, for its grid workers to pass on; null: refused.")
+    nearby_radius_m: int | None = Field(None, ge=5, le=2000, description="\"Me too\": how near an open order is offered.")
+    nearby_days: int | None = Field(None, ge=1, le=90, description="… and how recently placed.")
 
     @field_validator("timezone")
     @classmethod
@@ -58,6 +66,10 @@ class TownView(BaseModel):
     whistle_report_urgent_minutes: int
     whistle_reply_minutes: int
     whistle_reply_urgent_minutes: int
+    route_distance_m: int
+    intake_grid_id: int | None
+    nearby_radius_m: int
+    nearby_days: int
 
 
 class BranchCreate(Strict):

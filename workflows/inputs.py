@@ -77,7 +77,8 @@ class OrderDraft(Strict):
     urgency: Urgency | None = Field(
         None, strict=False, description="Defaults to the category's urgency."
     )
-    grid_id: Id | None = Field(None, description="Defaults to the resident's grid.")
+    grid_id: Id | None = Field(None, description="Defaults to the grid the location is in (routing by the grids'"
+                                                 " outlines), else to the resident's grid.")
     address: Annotated[Plain, Field(max_length=200)] | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
@@ -96,6 +97,11 @@ class OrderDraft(Strict):
 
 class Reason(Strict):
     reason: Annotated[Text, Field(max_length=500)]
+
+
+class RejectRequest(Reason):
+    duplicate_of_id: Id | None = Field(
+        None, description="Rejected as a duplicate of this open order; its resident then follows that one.")
 
 
 class OptionalReason(Strict):

@@ -13,7 +13,10 @@ from domain.roles import Role
 from domain.transitions import Action
 from storage.models import Grid, GridWorkerGrid, Order, Staff
 from workflows.action_teams import dispatch_target
-from workflows.inputs import CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, TransferRequest
+from workflows.following import add_follower, original_for_duplicate
+from workflows.inputs import (
+    CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, RejectRequest, TransferRequest,
+)
 from workflows.passbook import judge_attempt
 from workflows.photos import attach_photos
 from workflows.principal import Principal
@@ -54,10 +57,18 @@ def transfer_order(
 
 
 @use_case
-def reject_order(db: Session, actor: Principal, order_id: int, body: Reason, *, now: datetime) -> Order:
+def reject_order(db: Session, actor: Principal, order_id: int, body: RejectRequest, *, now: datetime) -> Order:
+    """不予受理; with `duplicate_of_id`, as a duplicate: its resident then follows the original."""
     order = load_visible_order(db, actor, order_id)
     transition = authorise(order, Action.REJECT, actor)
-    move(db, order, transition, actor, now=now, note=body.reason)
+    if body.duplicate_of_id is None:
+        move(db, order, transition, actor, now=now, note=body.reason)
+        return order
+    original = original_for_duplicate(db, actor, order, body.duplicate_of_id)
+    move(db, order, transition, actor, now=now, note=body.reason, changes={"duplicate_of_id": original.id},
+         data={"duplicate_of_id": original.id})
+    if order.resident_id is not None and order.resident_id != original.resident_id:
+        add_follower(db, original.id, order.resident_id, "duplicate", now)
     return order
 
 

@@ -32,6 +32,7 @@ from domain.transitions import Action, plan
 from storage.models import Category, Grid, Order, Resident
 from workflows.households import household_at
 from workflows.photos import attach_photos
+from workflows.places import route_order
 from workflows.principal import Principal
 from workflows.scope import grids_actor_may_place_for
 from workflows.throttle import TooManyAttempts, count_hit, window_start
@@ -170,7 +171,10 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
         raise RuleViolation(key="order.hall-through-matters")
     # Read once: the session's identity map would not keep it between the two uses.
     resident = db.get(Resident, actor.id) if actor.role == Role.RESIDENT else None
-    grid = db.get(Grid, taken_at.grid_id) if taken_at is not None else _grid_for(db, actor, draft, resident)
+    if taken_at is not None:
+        grid, routed = db.get(Grid, taken_at.grid_id), None
+    else:
+        grid, routed = _grid_for(db, actor, draft, resident)
     phone = resident.phone if resident is not None else draft.contact_phone
     # The household comes along with the category, in the same statement.
     category, household_id = db.exec(
@@ -205,7 +209,7 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
     event_id = insert_event(db, {
         "order_id": order.id, "action": Action.SUBMIT.value, "from_state": None, "to_state": order.state,
         "actor_role": actor.role.value, "actor_id": actor.id, "actor_name": actor.name, "note": None,
-        "data": {"channel": order.channel}, "created_at": now, "branch_id": order.branch_id,
+        "data": {"channel": order.channel, **({"routed": routed} if routed else {})}, "created_at": now, "branch_id": order.branch_id,
         "grid_id": order.grid_id,
     })
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
@@ -215,25 +219,45 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
     return order
 
 
-def _grid_for(db: Session, actor: Principal, draft, resident: Resident | None) -> Grid:
-    if actor.role == Role.RESIDENT:
+def _grid_for(db: Session, actor: Principal, draft, resident: Resident | None) -> tuple[Grid, dict | None]:
+    """The order's grid, and how its location chose it when it did (for the timeline).
+
+    A grid named wins. Else the location's grid: where the street light is, not where the
+    resident lives; near no grid, the town's intake grid. Else the resident's own grid.
+    """
+    home = resident.grid_id if actor.role == Role.RESIDENT and resident is not None else None
+    routed = None
+    if draft.grid_id is not None:
         grid_id = draft.grid_id
-        if grid_id is None:
-            grid_id = resident.grid_id if resident else None
-        if grid_id is None:
-            raise RuleViolation(key="order.grid-needed")
+    elif draft.latitude is not None and (found := _routed(db, draft)) is not None:
+        grid_id, routed = found
+    elif home is not None:
+        grid_id = home
+    elif draft.latitude is not None:
+        raise RuleViolation(key="order.outside-every-grid")
+    else:
+        raise RuleViolation(key="order.grid-needed" if actor.role == Role.RESIDENT
+                            else "order.grid-required-on-behalf")
+    if actor.role == Role.RESIDENT:
         grid = db.get(Grid, grid_id)
         if grid is None:
             raise RuleViolation(key="grid.absent", id=grid_id)
-        return grid
-    if draft.grid_id is None:
-        raise RuleViolation(key="order.grid-required-on-behalf")
-    grid = db.exec(
-        select(Grid).where(Grid.id == draft.grid_id, grids_actor_may_place_for(db, actor))
-    ).first()
+        return grid, routed
+    grid = db.exec(select(Grid).where(Grid.id == grid_id, grids_actor_may_place_for(db, actor))).first()
     if grid is None:
-        raise RuleViolation(key="order.grid-not-yours", id=draft.grid_id)
-    return grid
+        raise RuleViolation(key="order.grid-not-yours", id=grid_id)
+    return grid, routed
+
+
+def _routed(db: Session, draft) -> tuple[int, dict] | None:
+    """The grid the draft's location is in, and why; None in a town with no grid near and no intake grid."""
+    town_id = db.exec(select(Category.town_id).where(Category.id == draft.category_id)).first()
+    if town_id is None:
+        raise RuleViolation(key="order.category-not-offered", id=draft.category_id)
+    found = route_order(db, town_id, draft.longitude, draft.latitude)
+    if found is None:
+        return None
+    return found.grid.id, {**found.route.note(), "grid_id": found.grid.id, "grid_name": found.grid.name}
 
 
 def _who_for(db: Session, actor: Principal, draft, resident: Resident | None, channel: Channel) -> dict:

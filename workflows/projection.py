@@ -190,6 +190,7 @@ def _counted(row) -> CountedEvent:
         prev_branch_id=row.prev_branch_id, prev_grid_id=row.prev_grid_id, prev_assignee_id=row.prev_assignee_id,
         stage_started_at=row.stage_started_at, stage_deadline=row.stage_deadline,
         town_id=row.town_id, category_id=row.category_id, placed_at=row.placed_at,
+        duplicate=bool((row.data or {}).get("duplicate_of_id")),
     )
 
 

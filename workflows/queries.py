@@ -82,6 +82,8 @@ def todo_orders(db: Session, actor: Principal, page: PageRequest, now: datetime)
     if actor.role == Role.GRID_WORKER:
         # Not the ones they placed in other grids: those are another grid worker's to claim.
         extra = (col(Order.grid_id).in_(sorted(actor.grid_ids)),)
+    elif actor.role == Role.RESIDENT:
+        extra = (col(Order.resident_id) == actor.id,)  # the orders they follow are not theirs to rate
     return list_orders(db, actor, filters, page, now, *extra)
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import NotFound
 from domain.roles import Role
-from storage.models import ActionTeam, ActionTeamWorthy, Category, Grid, Order, Whistle
+from storage.models import ActionTeam, ActionTeamWorthy, Category, Grid, Order, OrderFollower, Whistle
 from workflows.principal import Principal
 
 
@@ -16,7 +16,8 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
     placed_by_me = col(Order.placed_by_staff_id) == actor.id
     match actor.role:
         case Role.RESIDENT:
-            return col(Order.resident_id) == actor.id
+            followed = select(OrderFollower.order_id).where(OrderFollower.resident_id == actor.id)
+            return or_(col(Order.resident_id) == actor.id, col(Order.id).in_(followed))
         case Role.GRID_WORKER:
             return or_(col(Order.grid_id).in_(sorted(actor.grid_ids)), placed_by_me, _my_action_teams(actor))
         case Role.SECRETARY:

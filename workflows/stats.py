@@ -244,6 +244,7 @@ def rate_counts(metrics: dict[str, int]) -> RateCounts:
         submitted=sum(states.values()), claimed_in_time=metrics.get("claimed_in_time", 0),
         closed=states["closed"], cancelled=states["cancelled"], ratings=metrics.get("ratings", 0),
         ratings_good=metrics.get("ratings_good", 0), ratings_default=metrics.get("ratings_default", 0),
+        duplicates=metrics.get("duplicates", 0),
     )
 
 
@@ -265,7 +266,8 @@ def overview(db: Session, actor: Principal, query: StatsQuery, now: datetime) ->
         rates=_rates(counts),
         rate_counts={"claimed_in_time": counts.claimed_in_time, "closed": counts.closed,
                      "cancelled": counts.cancelled, "ratings": counts.ratings,
-                     "ratings_good": counts.ratings_good, "ratings_default": counts.ratings_default},
+                     "ratings_good": counts.ratings_good, "ratings_default": counts.ratings_default,
+                     "duplicates": counts.duplicates},
         overdue_now=_overdue_now(db, scope, now),
         stage_times=_stage_times(db, scope),
         as_of=counted_as_of(db),

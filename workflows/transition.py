@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from domain.alerts import first_alert_at
 from domain.deadlines import STAGE_OF_STATE, StageLimits, stage_deadline
@@ -16,7 +16,7 @@ from domain.notices import Audience, audiences, notice_kind
 from domain.roles import Role
 from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action, Transition, allowed_actions, plan, roles_for
-from storage.models import Category, Order, OrderEvent, OutboxMessage
+from storage.models import Category, Order, OrderEvent, OrderFollower, OutboxMessage
 from workflows.principal import Principal
 from workflows.scope import category_of
 from workflows.unit import MOVES_KEY
@@ -199,12 +199,23 @@ def write_outbox(
     """The outbox rows of one event, in one INSERT."""
     payload = {"action": action.value, "action_label": ACTION_LABELS[action], "note": note}
     rows = []
+    followers: list[int] | None = None
     for kind, audience_list in notices:
         for audience in audience_list:
             values = notice_values(order, category, kind, audience, payload, previous_assignee=previous_assignee)
             if values is not None:
                 rows.append({**values, "event_id": event_id, "status": "pending", "attempts": 0,
                              "next_attempt_at": now, "created_at": now})
+            if audience == Audience.RESIDENT and getattr(order, "follower_count", 0):
+                # What the resident hears, each follower hears too, on their own channels.
+                if followers is None:
+                    followers = list(db.exec(select(OrderFollower.resident_id).where(
+                        OrderFollower.order_id == order.id).order_by(col(OrderFollower.resident_id))).all())
+                for resident_id in followers:
+                    told = notice_values(order, category, kind, audience, {**payload, "following": True},
+                                         audience_id=resident_id)
+                    rows.append({**told, "event_id": event_id, "status": "pending", "attempts": 0,
+                                 "next_attempt_at": now, "created_at": now})
     if rows:
         db.connection().execute(_INSERT_OUTBOX, rows)
 

@@ -61,6 +61,10 @@ class OrderView(BaseModel):
     action_team: Ref | None = Field(description="The action team (行动队) it is dispatched to; the assignee"
                                                 " is the team's member.")
     reopen_count: int
+    duplicate_of_id: int | None = Field(description="Rejected as a duplicate of this order, which its resident follows.")
+    follower_count: int = Field(description="Residents who follow it (\"me too\"): one order, counted once.")
+    following: bool = Field(description="The caller follows it (another resident's order): read-only, and"
+                                        " without its placer's name, phone or address.")
     completion_note: str | None
     rating: RatingView | None
     created_at: datetime
@@ -150,9 +154,11 @@ def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, li
     events = conn.execute(_DETAIL_EVENTS, {"order_id": order.id}).all()
     # Only an order that was ever whistled has whistles to read: the others cost no statement.
     whistled = any(e.action == Action.WHISTLE.value for e in events)
+    # A follower is not told who placed the order, nor their rating's words.
+    anonymous = viewer.role == Role.RESIDENT and order.resident_id != viewer.id
     return _view(order, known, viewer, now, OrderDetail,
                  photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
-                 timeline=[_event_view(e) for e in events],
+                 timeline=[_event_view(e, anonymous) for e in events],
                  whistles=order_whistles(db, order.id, viewer, now) if whistled else [])
 
 
@@ -192,6 +198,7 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
           **more) -> OrderView:
     state = OrderState(order.state)
     late = overdue_seconds(order.stage_deadline, now)
+    following = viewer.role == Role.RESIDENT and order.resident_id != viewer.id
     return shape(
         id=order.id,
         state=state.value,
@@ -201,11 +208,11 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         grid=ref(order.grid_id, known.grids),
         branch=ref(order.branch_id, known.branches),
         description=order.description,
-        address=order.address,
+        address=None if following else order.address,
         latitude=order.latitude,
         longitude=order.longitude,
-        contact_name=order.contact_name,
-        contact_phone=order.contact_phone,
+        contact_name=None if following else order.contact_name,
+        contact_phone=None if following else order.contact_phone,
         channel=order.channel,
         channel_label=channel_label(order.channel),
         visit_id=order.visit_id,
@@ -213,8 +220,12 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         assignee=optional_ref(order.assignee_id, known.staff),
         action_team=optional_ref(order.action_team_id, known.teams),
         reopen_count=order.reopen_count,
+        duplicate_of_id=order.duplicate_of_id,
+        follower_count=order.follower_count,
+        following=following,
         completion_note=order.completion_note,
-        rating=RatingView(stars=order.rating_stars, comment=order.rating_comment, source=order.rating_source)
+        rating=RatingView(stars=order.rating_stars, comment=None if following else order.rating_comment,
+                          source=order.rating_source)
         if order.rating_source is not None
         else None,
         created_at=order.created_at,
@@ -228,8 +239,9 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
     )
 
 
-def _event_view(event) -> EventView:
-    """An `OrderEvent`, or a row with its columns."""
+def _event_view(event, anonymous: bool = False) -> EventView:
+    """An `OrderEvent`, or a row with its columns; `anonymous`: the resident's own moves without their name or words."""
+    residents = anonymous and event.actor_role == Role.RESIDENT.value
     source = OrderState(event.from_state) if event.from_state else None
     return EventView(
         id=event.id,
@@ -241,8 +253,8 @@ def _event_view(event) -> EventView:
         to_state_label=OrderState(event.to_state).label,
         actor_role=event.actor_role,
         actor_role_label=ROLE_LABELS[Role(event.actor_role)],
-        actor_name=event.actor_name,
-        note=event.note,
-        data=event.data,
+        actor_name=None if residents else event.actor_name,
+        note=None if residents else event.note,
+        data={} if residents else event.data,
         at=event.created_at,
     )

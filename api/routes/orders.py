@@ -11,10 +11,12 @@ from api.problems import problem_responses
 from api.routes.photos import Links
 from api.routing import api_router
 from domain.states import OrderState
-from workflows import moves, queries
+from workflows import following, moves, queries
+from workflows.following import FollowRequest, NearbyAnswer, nearby_orders
 from workflows.dispatch_suggestions import DispatchSuggestions, dispatch_suggestions
 from workflows.inputs import (
-    CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, TransferRequest,
+    CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, RejectRequest,
+    TransferRequest,
 )
 from workflows.placing import PlacementLimits, place_order
 from workflows.queries import OrderFilters, OrderPage
@@ -86,6 +88,19 @@ def todo(user: Person, db: Db, now: Now, page: Paging) -> OrderPage:
     return queries.todo_orders(db, user, page, now)
 
 
+@router.get("/nearby", responses=problem_responses(401, 422))
+def nearby(
+    user: Person, db: Db, now: Now, category_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    latitude: Annotated[float, Query(ge=-90, le=90)], longitude: Annotated[float, Query(ge=-180, le=180)],
+) -> NearbyAnswer:
+    """Before placing: open orders of the category near the point, placed lately, nearest first.
+
+    The town sets how near and how recent (`nearby_radius_m`, `nearby_days`). A resident
+    may follow one (`POST /orders/{id}/follow`) instead of placing the same order again.
+    """
+    return nearby_orders(db, user, category_id, latitude, longitude, now=now)
+
+
 @router.get("/{order_id}", responses=problem_responses(401, 403, 404, 422))
 def get_order(order_id: PathId, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """One order with its photos and timeline (Chinese labels included)."""
@@ -105,7 +120,7 @@ def transfer(order_id: PathId, body: TransferRequest, user: Person, db: Db, now:
 
 
 @router.post("/{order_id}/reject", responses=MOVE_WITH_BODY_ERRORS)
-def reject(order_id: PathId, body: Reason, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
+def reject(order_id: PathId, body: RejectRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
     """不予受理: refuse with a reason (duplicate, out of scope, not actionable)."""
     return moves.reject_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
@@ -117,6 +132,18 @@ def cancel(
     """撤单: the resident withdraws an order not yet dispatched."""
     return moves.cancel_order(db, user, order_id, body or OptionalReason(), now=now,
                               answer=detail_for(db, user, now, links))
+
+
+@router.post("/{order_id}/follow", responses=problem_responses(401, 403, 422, body=True))
+def follow(order_id: PathId, body: FollowRequest, user: Person, db: Db, now: Now, links: Links) -> OrderDetail:
+    """"Me too": follow another resident's open order from near it; read-only, told of every move."""
+    return following.follow_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
+
+
+@router.delete("/{order_id}/follow", status_code=204, responses=problem_responses(401, 403))
+def unfollow(order_id: PathId, user: Person, db: Db, now: Now) -> Response:
+    following.unfollow_order(db, user, order_id, now=now)
+    return Response(status_code=204)
 
 
 @router.get("/{order_id}/dispatch-suggestions", responses=MOVE_ERRORS)

@@ -28,6 +28,9 @@ from workflows.building_stats import BuildingStats, building_stats
 from workflows.action_team_stats import ActionTeamStats, action_team_stats
 from workflows.stars import StarGrades, star_grades
 from workflows.programme_stats import ProgrammeStats, programme_stats
+from workflows.hot_spots import HotSpots
+from workflows.hot_spots import hot_spots as hot_spot_counts
+from domain.places import DEFAULT_CELL_M
 from workflows.inputs import DAYS, Day
 from workflows.principal import Principal
 from workflows.queries import StateCounts, state_counts
@@ -119,6 +122,15 @@ async def grids(request: Request, query: Q, user: CurrentUser, now: Now) -> Resp
 async def leaderboard(request: Request, query: Q, user: CurrentUser, now: Now) -> Response:
     """党员积分 (晒分) of the period, highest first: sums of the passbook's entries, read as they are."""
     return await _answer_from_rows(request, lambda db: stats.leaderboard(db, user, query, now))
+
+
+@router.get("/hot-spots", response_model=HotSpots)
+async def hot_spots(
+    request: Request, query: Q, user: CurrentUser, now: Now,
+    cell_m: Annotated[int, Query(ge=50, le=5000, description="Side of a map cell, metres.")] = DEFAULT_CELL_M,
+) -> Response:
+    """Where the period's orders were placed: by grid (with the grids' outlines) and by map cell."""
+    return await _answer_from_rows(request, lambda db: hot_spot_counts(db, user, query, now, cell_m))
 
 
 @router.get("/overdue", response_model=OverdueList)

@@ -417,6 +417,59 @@
       return row;
     }));
   }
+  // Longitude/latitude to the picture: a flat projection around the map's middle (a town is small).
+  function projection(bounds, width, height, pad) {
+    const [minLng, minLat, maxLng, maxLat] = bounds;
+    const squeeze = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
+    const spanX = Math.max((maxLng - minLng) * squeeze, 1e-9), spanY = Math.max(maxLat - minLat, 1e-9);
+    const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad) / spanY);
+    const offsetX = (width - spanX * scale) / 2, offsetY = (height - spanY * scale) / 2;
+    return (lng, lat) => [offsetX + (lng - minLng) * squeeze * scale, offsetY + (maxLat - lat) * scale];
+  }
+
+  function outlinePath(geometry, at) {
+    const polygons = geometry.type === "MultiPolygon" ? geometry.coordinates : [geometry.coordinates];
+    return polygons.map((rings) => rings.map((ring) =>
+      "M" + ring.map(([lng, lat]) => at(lng, lat).map((v) => v.toFixed(1)).join(",")).join("L") + "Z").join(""))
+      .join("");
+  }
+
+  function renderHotSpots(data) {
+    $("hot-spots-total").textContent = count(data.orders) + " 单，有位置 " + count(data.located) + " 单";
+    const width = 760, height = 420;
+    const map = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img", "aria-label": "热点地图" });
+    if (!data.bounds) {
+      map.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, "暂无网格边界与定位工单"));
+      $("hot-spots-map").replaceChildren(map);
+      return;
+    }
+    const at = projection(data.bounds, width, height, 16);
+    const features = data.grids.features.filter((f) => f.geometry);
+    const gridPeak = Math.max(1, ...features.map((f) => f.properties.orders));
+    for (const f of features) {
+      const shape = svg("path", { d: outlinePath(f.geometry, at), class: "grid",
+        fill: "rgba(77,155,255," + (0.08 + 0.42 * f.properties.orders / gridPeak).toFixed(2) + ")" });
+      shape.append(svg("title", {}, f.properties.name + "：" + f.properties.orders + " 单"));
+      map.append(shape);
+    }
+    const cellPeak = Math.max(1, ...data.cells.map((c) => c.orders));
+    for (const c of data.cells) {
+      const [x0, y0] = at(c.min_lng, c.max_lat), [x1, y1] = at(c.max_lng, c.min_lat);
+      const cell = svg("rect", { x: x0.toFixed(1), y: y0.toFixed(1), width: Math.max(1, x1 - x0).toFixed(1),
+        height: Math.max(1, y1 - y0).toFixed(1), class: "cell", "fill-opacity": (0.25 + 0.75 * c.orders / cellPeak).toFixed(2) });
+      cell.append(svg("title", {}, c.orders + " 单"));
+      map.append(cell);
+    }
+    for (const f of features) {
+      const ring = f.geometry.type === "MultiPolygon" ? f.geometry.coordinates[0][0] : f.geometry.coordinates[0];
+      const middle = ring.slice(0, -1).reduce(([a, b], [lng, lat]) => [a + lng, b + lat], [0, 0])
+        .map((v) => v / Math.max(1, ring.length - 1));
+      const [x, y] = at(middle[0], middle[1]);
+      map.append(svg("text", { x: x.toFixed(1), y: y.toFixed(1), "text-anchor": "middle", class: "grid-name" },
+        f.properties.name + " " + f.properties.orders));
+    }
+    $("hot-spots-map").replaceChildren(map);
+  }
 
   // ---- polling --------------------------------------------------------------------------
 
@@ -435,6 +488,8 @@
     { path: "stats/action-teams", filters: ["date_from", "date_to", "branch_id"], render: renderActionTeams },
     { path: "stats/stars", filters: ["date_from", "date_to", "branch_id"], render: renderStars },
     { path: "stats/programmes", filters: ["branch_id"], render: renderProgrammes },
+    { path: "stats/hot-spots", filters: ["date_from", "date_to", "branch_id", "grid_id", "category_id"],
+      render: renderHotSpots },
   ];
 
   class SignInNeeded extends Error {}

@@ -3,7 +3,7 @@ keep both in step (tests/test_schema.py compares them)."""
 
 from storage.models.places import Town, Branch, Grid, Staff, GridWorkerGrid, Resident, Category
 from storage.models.households import Building, Household
-from storage.models.orders import Order, OrderEvent, Photo, TaskVolunteer
+from storage.models.orders import Order, OrderEvent, OrderFollower, Photo, TaskVolunteer
 from storage.models.units import Unit, Whistle, WhistleAlert
 from storage.models.visits import Visit, VisitTeam, VisitTeamGrid, VisitTeamMember
 from storage.models.halls import Hall, HallMatter, HallSession, HallSessionHost
@@ -28,6 +28,7 @@ __all__ = [
     "Household",
     "Order",
     "OrderEvent",
+    "OrderFollower",
     "Photo",
     "TaskVolunteer",
     "Unit",

@@ -26,6 +26,9 @@ class Order(SQLModel, table=True):
         Index("ix_orders_task_until", "task_until", postgresql_where=text("task_until IS NOT NULL"),
               sqlite_where=text("task_until IS NOT NULL")),
         Index("ix_orders_town_created", "town_id", "created_at"),
+        # Open orders of a category near a point ("me too"): a latitude range of the category's.
+        Index("ix_orders_category_place", "category_id", "latitude", "longitude",
+              postgresql_where=text("latitude IS NOT NULL"), sqlite_where=text("latitude IS NOT NULL")),
         # The sweep for overdue stages reads only open orders, earliest deadline first.
         Index(
             "ix_orders_open_deadline",
@@ -79,6 +82,10 @@ class Order(SQLModel, table=True):
     # On the branch's task board (揭榜) until then; null when it is not on the board.
     task_until: datetime | None = _ts(default=None)
     reopen_count: int = 0
+    # Rejected as a duplicate of that order; its resident follows the original instead.
+    duplicate_of_id: int | None = Field(default=None, foreign_key="orders.id")
+    # Residents who follow it ("me too", or a duplicate's placer): told as its resident is.
+    follower_count: int = 0
     completion_note: str | None = Field(default=None, max_length=2000)
     rating_stars: int | None = None
     rating_comment: str | None = Field(default=None, max_length=500)
@@ -135,6 +142,18 @@ class TaskVolunteer(SQLModel, table=True):
     member_id: int = Field(foreign_key="staff.id", primary_key=True)
     note: str | None = Field(default=None, max_length=500)
     volunteered_at: datetime = _ts()
+
+
+class OrderFollower(SQLModel, table=True):
+    """A resident following an order of someone else's: a "me too", or the placer of a duplicate."""
+
+    __tablename__ = "order_followers"
+
+    order_id: int = Field(foreign_key="orders.id", primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", primary_key=True, index=True)
+    # Why: me_too (asked to follow it), or duplicate (their own order was its duplicate).
+    reason: str = Field(default="me_too", max_length=10)
+    created_at: datetime = _ts()
 
 
 class Photo(SQLModel, table=True):

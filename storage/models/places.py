@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.households import DEFAULT_HOUSEHOLD_FLAGS
@@ -35,6 +35,14 @@ class Town(SQLModel, table=True):
     passbook_since: datetime | None = _ts(default=None)
     # Star grades' weights, targets and thresholds (`workflows.stars.StarRules`); null: the defaults.
     star_rules: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Routing by location (domain/places.py): an order outside every grid goes to the nearest
+    # within this distance, else to the intake grid, whose grid workers pass it on. The id
+    # has no foreign key: towns and grids would refer to each other.
+    route_distance_m: int = 200
+    intake_grid_id: int | None = None
+    # "Me too": open orders of the same category this near, placed this recently, are offered.
+    nearby_radius_m: int = 50
+    nearby_days: int = 14
     created_at: datetime = _ts()
 
 
@@ -57,7 +65,12 @@ class Branch(SQLModel, table=True):
 
 class Grid(SQLModel, table=True):
     __tablename__ = "grids"
-    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("branch_id", "name"),
+        # Routing reads the grids whose boxes hold a point: a range of the town's, by latitude.
+        Index("ix_grids_town_box", "town_id", "min_lat", "max_lat",
+              postgresql_where=text("boundary IS NOT NULL"), sqlite_where=text("boundary IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     town_id: int = Field(foreign_key="towns.id", index=True)
@@ -66,6 +79,12 @@ class Grid(SQLModel, table=True):
     households: int | None = None
     # The grid workers' WeCom group robot, when the WeCom channel is on.
     wecom_webhook_key: str | None = Field(default=None, max_length=100)
+    # Its outline: GeoJSON Polygon or MultiPolygon text, checked by domain.places, and its box.
+    boundary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    min_lng: float | None = None
+    min_lat: float | None = None
+    max_lng: float | None = None
+    max_lat: float | None = None
     created_at: datetime = _ts()
 
 
