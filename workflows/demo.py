@@ -22,7 +22,7 @@ from storage.models import (
 from workflows import moves
 from workflows.identity import ProfileUpdate, update_profile
 from workflows.inputs import (
-    CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, Reason, TransferRequest,
+    CompleteRequest, DispatchRequest, OptionalReason, OrderDraft, RatingRequest, RejectRequest, TransferRequest,
 )
 from workflows.photos import store_photo
 from workflows.placing import place_order
@@ -205,7 +205,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     at = through(o, grid=0, branch=0, member=3, until="completed", at=at + timedelta(hours=1))
     moves.rate_order(db, residents[0], o.id, RatingRequest(stars=4), now=at + timedelta(hours=1))
     o = place(2, 6, "建议在广场增加健身器材", day1)
-    moves.reject_order(db, principal(workers[3]), o.id, Reason(reason="已列入明年村建设计划,与已有建议重复"), now=day1 + timedelta(hours=1))
+    moves.reject_order(db, principal(workers[3]), o.id, RejectRequest(reason="已列入明年村建设计划,与已有建议重复"), now=day1 + timedelta(hours=1))
     o = place(1, 3, "帮忙代购降压药", day1)
     moves.cancel_order(db, residents[1], o.id, OptionalReason(reason="家人已经买到了"), now=day1 + timedelta(minutes=20))
     o = place(3, 0, "路口井盖松动", day1)
