@@ -13,7 +13,7 @@ from api.observability import RequestContext
 from api.problems import install_problem_handlers
 from api.routes import (
     action_teams, admin, auth, board, lists, branch, dashboard, halls, households, inbox, me, notifications_admin, office, ops, orders,
-    photos, places, points, projects, public, reports, stats, tasks, visits, whistles,
+    open311, photos, places, points, projects, public, reports, stats, tasks, visits, whistles,
 )
 from storage.engine import Database, create_db_engine
 from storage.migrate import upgrade
@@ -100,7 +100,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # Outermost: every answer has an id, a log line, a count, and an unexpected error the app's 500 problem.
     app.add_middleware(RequestContext, on_error=app.exception_handlers[Exception])
-    for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, places, households, office,
+    for module in (ops, auth, me, inbox, public, board, orders, photos, branch, admin, places, open311, households, office,
                    whistles, visits, halls, action_teams, points, tasks, projects, lists, reports, notifications_admin, stats, dashboard):
         app.include_router(module.router)
 

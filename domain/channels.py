@@ -12,6 +12,7 @@ class Channel(StrEnum):
     VISIT = "visit"  # taken on a household visit (驻点直联), on the resident's behalf
     PHONE = "phone"  # taken by phone, on the resident's behalf
     HALL = "hall"  # said at the 群众说事厅
+    OPEN311 = "open311"  # from another system of the city, by Open311 GeoReport v2
 
 
 CHANNEL_LABELS: dict[Channel, str] = {
@@ -19,6 +20,7 @@ CHANNEL_LABELS: dict[Channel, str] = {
     Channel.VISIT: "走访",
     Channel.PHONE: "电话",
     Channel.HALL: "群众说事厅",
+    Channel.OPEN311: "城市平台",
 }
 
 
@@ -35,6 +37,8 @@ def placing_channel(role: Role, asked: str | None) -> Channel:
     resident's behalf, taken on a visit unless they say otherwise."""
     if role == Role.RESIDENT:
         return Channel.MINI_PROGRAM
+    if role == Role.CITY_PLATFORM:
+        return Channel.OPEN311
     return Channel(asked) if asked not in (None, Channel.MINI_PROGRAM.value) else Channel.VISIT
 
 
@@ -45,6 +49,7 @@ PLACED_BY: dict[Channel, frozenset[Role]] = {
     Channel.PHONE: frozenset({Role.GRID_WORKER, Role.MEMBER}),
     # 群众说事厅: whoever is on duty at the session, the branch secretary and the town office included.
     Channel.HALL: frozenset({Role.GRID_WORKER, Role.MEMBER, Role.SECRETARY, Role.TOWN_ADMIN}),
+    Channel.OPEN311: frozenset({Role.CITY_PLATFORM}),
 }
 
 # Doors that open only through their own record: a hall's order is a matter said at a session.

@@ -11,6 +11,8 @@ class Role(StrEnum):
     TOWN_ADMIN = "town_admin"
     UNIT_STAFF = "unit_staff"  # staff of a co-building unit (共建单位), who see what is whistled to it
     DASHBOARD = "dashboard"
+    # Another system of the city (a 12345 hotline platform, a city app) placing orders by Open311.
+    CITY_PLATFORM = "city_platform"
     SYSTEM = "system"
 
 
@@ -24,5 +26,6 @@ ROLE_LABELS: dict[Role, str] = {
     Role.TOWN_ADMIN: "镇党委管理员",
     Role.UNIT_STAFF: "共建单位",
     Role.DASHBOARD: "看板",
+    Role.CITY_PLATFORM: "城市平台",
     Role.SYSTEM: "系统",
 }

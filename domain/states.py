@@ -44,3 +44,10 @@ OPEN_STATES = frozenset(set(OrderState) - TERMINAL_STATES)
 class Urgency(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
+
+    @property
+    def label(self) -> str:
+        return URGENCY_LABELS[self]
+
+
+URGENCY_LABELS: dict[Urgency, str] = {Urgency.NORMAL: "一般", Urgency.URGENT: "紧急"}

@@ -86,7 +86,7 @@ def _t(action: Action, source: OrderState | None, target: OrderState, *roles: Ro
 TRANSITIONS: tuple[Transition, ...] = (
     # Through which door each may place: domain/channels.py (PLACED_BY).
     _t(Action.SUBMIT, None, S.SUBMITTED, Role.RESIDENT, Role.GRID_WORKER, Role.MEMBER, Role.SECRETARY,
-       Role.TOWN_ADMIN),
+       Role.TOWN_ADMIN, Role.CITY_PLATFORM),
     _t(Action.CLAIM, S.SUBMITTED, S.CLAIMED, Role.GRID_WORKER),
     _t(Action.TRANSFER, S.SUBMITTED, S.SUBMITTED, Role.GRID_WORKER),
     _t(Action.REJECT, S.SUBMITTED, S.REJECTED, Role.GRID_WORKER),

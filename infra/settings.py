@@ -46,6 +46,8 @@ class Settings(BaseSettings):
         120, ge=1, description="Orders one staff member may place on residents' behalf per clock hour.")
     orders_per_hour_per_address: int = Field(
         300, ge=1, description="Orders placed from one client address per clock hour.")
+    open311_requests_per_hour_per_client: int = Field(
+        600, ge=1, description="Service requests one Open311 client system may post per clock hour.")
     secret_key: str = Field(DEFAULT_SECRET, description="Signs the JWTs; at least 32 characters.")
     access_token_minutes: int = Field(60, ge=1, description="Lifetime of an access token.")
     refresh_token_days: int = Field(30, ge=1, description="Lifetime of a refresh token (each use renews it).")

@@ -17,7 +17,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 TABLES = (
-    "reports", "order_followers", "point_entries", "point_rule_versions", "task_volunteers", "project_orders", "project_resources", "photos", "project_milestones", "projects", "resources", "community_needs", "whistle_alerts", "whistles", "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "inbox_items", "deliveries", "stage_alerts", "outbox", "order_events", "hall_matters", "hall_session_hosts", "hall_sessions", "halls", "orders", "action_team_worthies", "action_teams", "visits", "visit_team_members", "visit_team_grids", "visit_teams", "residents", "households", "buildings", "grid_worker_grids",
+    "reports", "order_followers", "point_entries", "point_rule_versions", "task_volunteers", "project_orders", "project_resources", "photos", "project_milestones", "projects", "resources", "community_needs", "whistle_alerts", "whistles", "dashboard_tokens", "refresh_tokens", "rate_limit_hits", "audit_log", "stats_counts", "stats_stage_times", "inbox_items", "deliveries", "stage_alerts", "outbox", "order_events", "hall_matters", "hall_session_hosts", "hall_sessions", "halls", "orders", "open311_clients", "action_team_worthies", "action_teams", "visits", "visit_team_members", "visit_team_grids", "visit_teams", "residents", "households", "buildings", "grid_worker_grids",
     "staff", "units", "categories", "grids", "branches", "towns",
 )
 

@@ -478,6 +478,8 @@ def test_category_crud_with_time_limits(client, world):
         "id": created["id"], "town_id": world["town"], "name": "独居老人关爱", "description": "看望与代办",
         "default_urgency": "urgent", "claim_minutes": 30, "dispatch_minutes": 60, "accept_minutes": 5,
         "complete_minutes": 600, "complete_urgent_minutes": 120, "rate_minutes": 1440, "active": True,
+        # No extra questions, no Open311 keywords or group, its orders not public: the defaults.
+        "attributes": [], "keywords": "", "group_name": "", "public_requests": False,
     }
     category_id = created["id"]
     assert ok(client.get(f"/admin/categories/{category_id}", headers=admin)) == created

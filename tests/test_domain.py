@@ -19,7 +19,8 @@ S, A, R = OrderState, Action, Role
 
 # DOMAIN.md's table, written out independently of domain/transitions.py.
 EXPECTED = {
-    (None, A.SUBMIT): (S.SUBMITTED, {R.RESIDENT, R.GRID_WORKER, R.MEMBER, R.SECRETARY, R.TOWN_ADMIN}),
+    (None, A.SUBMIT): (S.SUBMITTED, {R.RESIDENT, R.GRID_WORKER, R.MEMBER, R.SECRETARY, R.TOWN_ADMIN,
+                                     R.CITY_PLATFORM}),
     (S.SUBMITTED, A.CLAIM): (S.CLAIMED, {R.GRID_WORKER}),
     (S.SUBMITTED, A.TRANSFER): (S.SUBMITTED, {R.GRID_WORKER}),
     (S.SUBMITTED, A.REJECT): (S.REJECTED, {R.GRID_WORKER}),

@@ -13,6 +13,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
+from domain.attributes import check_definitions
 from domain.errors import Conflict, NotFound, NotPermitted, RuleViolation
 from domain.messages import Term
 from domain.roles import ROLE_LABELS, Role
@@ -340,7 +341,9 @@ def _set_grids(db: Session, staff: Staff, grid_ids: list[int], town_id: int) -> 
 
 @use_case
 def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now: datetime) -> Category:
-    category = save(db, Category(town_id=require_admin(actor), created_at=now, **body.model_dump(mode="json")))
+    values = body.model_dump(mode="json")
+    values["attributes"] = check_definitions(values["attributes"])
+    category = save(db, Category(town_id=require_admin(actor), created_at=now, **values))
     audit(db, actor, "create", "category", category.id, _changes(body), now=now)
     return category
 
@@ -349,7 +352,7 @@ def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now:
 def update_category(db: Session, actor: Principal, category_id: int, body: CategoryUpdate, *, now: datetime) -> Category:
     category = get_in_town(db, Category, category_id, require_admin(actor))
     for key, value in body.model_dump(exclude_unset=True, mode="json").items():
-        setattr(category, key, value)
+        setattr(category, key, check_definitions(value) if key == "attributes" else value)
     audit(db, actor, "update", "category", category.id, _changes(body), now=now)
     return save(db, category)
 

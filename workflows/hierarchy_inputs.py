@@ -160,6 +160,28 @@ class StaffView(BaseModel):
     active: bool
 
 
+class AttributeValue(Strict):
+    key: Annotated[Text, Field(max_length=50)]
+    name: Annotated[Text, Field(max_length=100)]
+
+
+class AttributeDefinition(Strict):
+    """One extra question of a category: an Open311 service attribute, asked by the resident's form too."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    description: Annotated[Text, Field(max_length=200)] = Field(description="The question, as the form asks it.")
+    variable: bool = Field(True, description="False: text shown to the resident, not a question.")
+    required: bool = False
+    datatype_description: Annotated[Plain, Field(max_length=200)] = ""
+    order: int = Field(0, ge=0, le=1000)
+    values: list[AttributeValue] = Field(default_factory=list, max_length=50,
+                                         description="The choices of a singlevaluelist or multivaluelist.")
+
+
+Attributes = Annotated[list[AttributeDefinition], Field(max_length=20)]
+
+
 class CategoryCreate(Strict):
     name: Annotated[Text, Field(max_length=50)]
     description: Annotated[Plain, Field(max_length=500)] = ""
@@ -170,6 +192,11 @@ class CategoryCreate(Strict):
     complete_minutes: Minutes = 4320
     complete_urgent_minutes: Minutes = 1440
     rate_minutes: Minutes = 10080
+    attributes: Attributes = Field(default_factory=list, description="Extra questions (Open311 attributes).")
+    keywords: Annotated[Plain, Field(max_length=200)] = ""
+    group_name: Annotated[Plain, Field(max_length=50)] = Field("", description="Open311's service group.")
+    public_requests: bool = Field(False, description="Anyone may read its orders by Open311 (GET requests),"
+                                                     " without anything of the resident.")
 
 
 class CategoryUpdate(Patch):
@@ -183,6 +210,10 @@ class CategoryUpdate(Patch):
     complete_urgent_minutes: Minutes | None = None
     rate_minutes: Minutes | None = None
     active: bool | None = None
+    attributes: Attributes | None = None
+    keywords: Annotated[Plain, Field(max_length=200)] | None = None
+    group_name: Annotated[Plain, Field(max_length=50)] | None = None
+    public_requests: bool | None = None
 
 
 class CategoryView(BaseModel):
@@ -198,3 +229,7 @@ class CategoryView(BaseModel):
     complete_urgent_minutes: int
     rate_minutes: int
     active: bool
+    attributes: list[dict]
+    keywords: str
+    group_name: str
+    public_requests: bool

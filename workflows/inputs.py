@@ -83,6 +83,10 @@ class OrderDraft(Strict):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     photo_ids: list[PhotoId] = Field(default_factory=list, max_length=20)
+    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,50}$")],
+                     Annotated[str, Field(max_length=2000)] | list[Annotated[str, Field(max_length=200)]]] = Field(
+        default_factory=dict, max_length=20,
+        description="Answers to the category's extra questions (`attributes` of its definition), by code.")
     # Only for staff placing an order on a resident's behalf (代点单):
     contact_name: Annotated[Text, Field(max_length=50)] | None = None
     contact_phone: Phone | None = None

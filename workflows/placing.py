@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.attributes import check_answers
 from domain.channels import PLACED_BY, RECORDED_ELSEWHERE, Channel, placing_channel
 from domain.errors import NotFound, NotPermitted, RuleViolation
 from domain.notices import audiences, notice_kind
@@ -84,6 +85,8 @@ def place_order(
     now: datetime,
     limits: PlacementLimits | None = None,
     answer: Callable[[Order], Any] | None = None,
+    taken_at: TakenAt | None = None,
+    order_fields: dict[str, Any] | None = None,
 ) -> Placed:
     """Place the order; the same key from the same person returns the first order.
 
@@ -95,9 +98,10 @@ def place_order(
         hashlib.sha256(f"{actor.kind}:{actor.id}:{idempotency_key}".encode()).hexdigest()
         if idempotency_key else None
     )
-    request_hash = hashlib.sha256(
-        json.dumps(draft.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
+    # Without answers, the digest is what it was before categories had questions: a retry
+    # across an upgrade is still the same request.
+    asked = draft.model_dump(mode="json", exclude=None if getattr(draft, "attributes", None) else {"attributes"})
+    request_hash = hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
 
     def attempt() -> Placed:
         if scoped_key:
@@ -105,7 +109,8 @@ def place_order(
             if replay:
                 return replay.answered(answer)
         try:
-            order = insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now)
+            order = insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now,
+                                 taken_at=taken_at, order_fields=order_fields)
             placed = Placed(order, replayed=False).answered(answer)
             if limits is not None:
                 # Last before the commit: on PostgreSQL the counter rows stay locked until
@@ -161,8 +166,11 @@ class TakenAt:
 
 
 def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, now, *,
-                 taken_at: TakenAt | None = None) -> Order:
-    """The order, its first event and its notices, flushed in the caller's transaction."""
+                 taken_at: TakenAt | None = None, order_fields: dict[str, Any] | None = None) -> Order:
+    """The order, its first event and its notices, flushed in the caller's transaction.
+
+    `order_fields` are columns the door it came in by keeps (Open311's token and media URL).
+    """
     transition = plan(None, Action.SUBMIT, actor.role)
     channel = placing_channel(actor.role, draft.channel)
     if actor.role not in PLACED_BY[channel]:
@@ -183,6 +191,8 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
     if category is None or category.town_id != grid.town_id or not category.active:
         raise RuleViolation(key="order.category-not-offered", id=draft.category_id)
     urgency = Urgency(draft.urgency or category.default_urgency)
+    answers = check_answers(category.attributes or [], draft.attributes) if (
+        category.attributes or draft.attributes) else {}
     order = Order(
         town_id=grid.town_id,
         branch_id=grid.branch_id,
@@ -194,6 +204,7 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
         address=draft.address,
         latitude=draft.latitude,
         longitude=draft.longitude,
+        attributes=answers,
         idempotency_key=scoped_key,
         request_hash=request_hash,
         household_id=taken_at.household_id if taken_at is not None else household_id,
@@ -202,6 +213,7 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
         updated_at=now,
         **stage_stamps(transition.target, now, category, urgency),
         **_who_for(db, actor, draft, resident, channel),
+        **(order_fields or {}),
     )
     db.add(order)
     db.flush()
@@ -272,18 +284,21 @@ def _who_for(db: Session, actor: Principal, draft, resident: Resident | None, ch
             "contact_phone": resident.phone,
             "channel": "mini_program",
         }
-    if not draft.contact_name or not draft.contact_phone:
+    platform = actor.role == Role.CITY_PLATFORM
+    # A city platform passes on what the caller gave it, which may be no name or phone at all.
+    if not platform and (not draft.contact_name or not draft.contact_phone):
         raise RuleViolation(key="order.contact-required")
     # A resident already signed in with this (verified) phone sees the order at once.
     resident = db.exec(
         select(Resident)
         .where(Resident.phone == draft.contact_phone, col(Resident.phone_verified))
         .order_by(col(Resident.id))
-    ).first()
+    ).first() if draft.contact_phone else None
     return {
         "resident_id": resident.id if resident else None,
         "contact_name": draft.contact_name,
         "contact_phone": draft.contact_phone,
-        "placed_by_staff_id": actor.id,
+        "placed_by_staff_id": None if platform else actor.id,
+        "open311_client_id": actor.id if platform else None,
         "channel": channel.value,
     }

@@ -27,6 +27,8 @@ def visible_orders(actor: Principal) -> ColumnElement[bool]:
             return or_(col(Order.assignee_id) == actor.id, placed_by_me, _my_action_teams(actor), on_my_board)
         case Role.TOWN_ADMIN:
             return col(Order.town_id) == actor.town_id
+        case Role.CITY_PLATFORM:
+            return col(Order.open311_client_id) == actor.id
         case Role.UNIT_STAFF if actor.unit_id is not None:
             # A unit sees only the orders whistled to it (吹哨报到), and keeps seeing them after.
             return col(Order.id).in_(select(Whistle.order_id).where(Whistle.unit_id == actor.unit_id))
@@ -73,4 +75,6 @@ def grids_actor_may_place_for(db: Session, actor: Principal) -> ColumnElement[bo
         return col(Grid.id).in_(sorted(actor.grid_ids))
     if actor.role == Role.MEMBER:
         return col(Grid.branch_id) == actor.branch_id
+    if actor.role == Role.CITY_PLATFORM:  # routed by location, to any grid of its town
+        return col(Grid.town_id) == actor.town_id
     return false()

@@ -59,7 +59,9 @@ def responsibility_gap(order: Order, action: Action, actor: Principal) -> str | 
         case Role.GRID_WORKER:
             if order.grid_id not in actor.grid_ids:
                 return "only a grid worker of the order's grid may do this"
-            if action in (Action.RATE, Action.REOPEN) and order.placed_by_staff_id is None:
+            # The resident rates their own order; one taken for them (by staff or a city platform) is called back.
+            if action in (Action.RATE, Action.REOPEN) and order.placed_by_staff_id is None \
+                    and getattr(order, "open311_client_id", None) is None:
                 return "this order is rated by the resident who placed it"
         case Role.SECRETARY if order.branch_id != actor.branch_id:
             return "only the secretary of the order's branch may do this"

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.channels import channel_label
 from domain.deadlines import overdue_seconds
-from domain.states import OrderState
+from domain.states import OrderState, Urgency
 from domain.transitions import ACTION_LABELS, Action
 from domain.roles import ROLE_LABELS, Role
 from storage.models import ActionTeam, Branch, Category, Grid, Order, OrderEvent, Photo, Staff
@@ -44,6 +44,7 @@ class OrderView(BaseModel):
     state: str
     state_label: str
     urgency: str
+    urgency_label: str = Field(description="一般, 紧急")
     category: Ref
     grid: Ref
     branch: Ref
@@ -54,7 +55,9 @@ class OrderView(BaseModel):
     contact_name: str | None
     contact_phone: str | None
     channel: str
-    channel_label: str = Field(description="小程序, 走访, 电话, 群众说事厅")
+    channel_label: str = Field(description="小程序, 走访, 电话, 群众说事厅, 城市平台")
+    attributes: dict = Field(description="Answers to the category's extra questions, by code.")
+    media_url: str | None = Field(description="A photo link an Open311 client sent with the request (not fetched).")
     visit_id: int | None = Field(description="The visit (驻点直联) the need was found on, for channel `visit`.")
     placed_on_behalf: bool
     assignee: Ref | None
@@ -204,6 +207,7 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         state=state.value,
         state_label=state.label,
         urgency=order.urgency,
+        urgency_label=Urgency(order.urgency).label,
         category=ref(order.category_id, known.categories),
         grid=ref(order.grid_id, known.grids),
         branch=ref(order.branch_id, known.branches),
@@ -215,6 +219,8 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
         contact_phone=None if following else order.contact_phone,
         channel=order.channel,
         channel_label=channel_label(order.channel),
+        attributes=order.attributes or {},
+        media_url=order.media_url,
         visit_id=order.visit_id,
         placed_on_behalf=order.placed_by_staff_id is not None,
         assignee=optional_ref(order.assignee_id, known.staff),

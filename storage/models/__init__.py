@@ -11,6 +11,7 @@ from storage.models.action_teams import ActionTeam, ActionTeamWorthy
 from storage.models.projects import Project, ProjectMilestone, ProjectOrder
 from storage.models.lists import CommunityNeed, ProjectResource, Resource
 from storage.models.reports import Report
+from storage.models.open311 import Open311Client
 from storage.models.notices import OutboxMessage, StageAlert, Delivery, InboxItem
 from storage.models.aggregates import ProjectionCursor, StatsCount, StatsStageTime
 from storage.models.points import PointEntry, PointRuleVersion
@@ -29,6 +30,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderFollower",
+    "Open311Client",
     "Photo",
     "TaskVolunteer",
     "Unit",

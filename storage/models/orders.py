@@ -26,6 +26,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_task_until", "task_until", postgresql_where=text("task_until IS NOT NULL"),
               sqlite_where=text("task_until IS NOT NULL")),
         Index("ix_orders_town_created", "town_id", "created_at"),
+        Index("uq_orders_open311_token", "open311_token", unique=True),
         # Open orders of a category near a point ("me too"): a latitude range of the category's.
         Index("ix_orders_category_place", "category_id", "latitude", "longitude",
               postgresql_where=text("latitude IS NOT NULL"), sqlite_where=text("latitude IS NOT NULL")),
@@ -82,6 +83,12 @@ class Order(SQLModel, table=True):
     # On the branch's task board (揭榜) until then; null when it is not on the board.
     task_until: datetime | None = _ts(default=None)
     reopen_count: int = 0
+    # Answers to the category's extra questions (domain/attributes.py), by code.
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Placed by another system of the city through Open311: which, its token, the photo it linked.
+    open311_client_id: int | None = Field(default=None, foreign_key="open311_clients.id")
+    open311_token: str | None = Field(default=None, max_length=40)
+    media_url: str | None = Field(default=None, max_length=500)
     # Rejected as a duplicate of that order; its resident follows the original instead.
     duplicate_of_id: int | None = Field(default=None, foreign_key="orders.id")
     # Residents who follow it ("me too", or a duplicate's placer): told as its resident is.

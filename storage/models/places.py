@@ -152,4 +152,10 @@ class Category(SQLModel, table=True):
     complete_urgent_minutes: int = 1440
     rate_minutes: int = 10080
     active: bool = True
+    # Open311: extra questions (service attributes, domain/attributes.py), the service list's
+    # keywords and group, and whether its requests may be read by anyone (GET requests).
+    attributes: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    keywords: str = Field(default="", max_length=200)
+    group_name: str = Field(default="", max_length=50)
+    public_requests: bool = False
     created_at: datetime = _ts()
