@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000, help="located orders (default 1000000)")
     parser.add_argument("--points", type=int, default=2000, help="points per run and step (default 2000)")
     parser.add_argument("--runs", type=int, default=5, help="runs; medians are reported (default 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and print where it is)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--max-seconds", type=float, default=2400, help="stop after this long (default 2400)")
     args = parser.parse_args(argv)
@@ -63,9 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     d_lng, d_lat = SIDE_M / per_lng, SIDE_M / per_lat
     span_lng, span_lat = columns * d_lng, rows_of_grids * d_lat
 
-    with fresh_database(args.db, "places") as fresh:
+    with fresh_database(args.db, "places", keep=args.keep) as fresh:
         seed_demo(fresh)
         engine = create_db_engine(fresh.url, timeouts=NO_TIMEOUTS)
+        now_epoch = int(time.time())
+        log(f"generating {args.orders:,} orders in {args.db} …")
+        gen = generate_orders(engine, args.orders, now_epoch=now_epoch, n_open=args.orders // 50,
+                              aggregates=False)
+        log(f"generated in {gen.seconds:.1f} s: {gen.counts}")
         with engine.begin() as c:
             town_id, branch_id = c.execute(text("SELECT town_id, id FROM branches ORDER BY id LIMIT 1")).one()
             now = datetime.now(UTC)
@@ -89,11 +95,6 @@ def main(argv: list[str] | None = None) -> int:
                            " created_at) VALUES (:t, :b, :n, :g, :x0, :y0, :x1, :y1, :c)"), outlines)
         log(f"{args.grids} outlines in a {columns}×{rows_of_grids} tiling of {SIDE_M:.0f} m squares")
 
-        now_epoch = int(time.time())
-        log(f"generating {args.orders:,} orders in {args.db} …")
-        gen = generate_orders(engine, args.orders, now_epoch=now_epoch, n_open=args.orders // 50,
-                              aggregates=False)
-        log(f"generated in {gen.seconds:.1f} s: {gen.counts}")
         started = time.monotonic()
         with engine.begin() as c:
             # Spread over the tiling: a lattice point per id, with jitter; the same on both stores.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, update
+from sqlalchemy import Float, bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -23,6 +23,7 @@ from domain.places import around, distance_m
 from domain.roles import Role
 from domain.states import OPEN_STATES, OrderState
 from storage.models import Category, Order, OrderFollower, Town
+from storage.types import UTCDateTime
 from workflows.inputs import Strict
 from workflows.principal import Principal
 from workflows.refs import Ref
@@ -63,21 +64,15 @@ class FollowRequest(Strict):
 def nearby_orders(db: Session, actor: Principal, category_id: int, latitude: float, longitude: float, *,
                   now: datetime) -> NearbyAnswer:
     """Open orders of the category within the town's radius, placed within its days, nearest first."""
-    found = db.exec(select(Category.name, Town.nearby_radius_m, Town.nearby_days)
-                    .join(Town, col(Town.id) == col(Category.town_id)).where(Category.id == category_id)).first()
+    conn = db.connection()
+    found = conn.execute(_NEARBY_RULES, {"category_id": category_id}).first()
     if found is None:
         raise RuleViolation(key="order.category-not-offered", id=category_id)
     category_name, radius_m, days = found
     box = around(longitude, latitude, radius_m)
-    rows = db.exec(
-        select(Order.id, Order.state, Order.description, Order.latitude, Order.longitude, Order.created_at,
-               Order.follower_count, Order.resident_id)
-        .where(Order.category_id == category_id,
-               col(Order.latitude).between(box.min_lat, box.max_lat),
-               col(Order.longitude).between(box.min_lng, box.max_lng),
-               col(Order.state).in_([s.value for s in OPEN_STATES]),
-               col(Order.created_at) >= now - timedelta(days=days))
-    ).all()
+    rows = conn.execute(_NEARBY, {"category_id": category_id, "min_lat": box.min_lat, "max_lat": box.max_lat,
+                                  "min_lng": box.min_lng, "max_lng": box.max_lng,
+                                  "since": now - timedelta(days=days)}).all()
     near = sorted(((distance_m(longitude, latitude, r.longitude, r.latitude), r) for r in rows),
                   key=lambda pair: (pair[0], pair[1].id))
     near = [(metres, r) for metres, r in near if metres <= radius_m][:NEARBY_AT_MOST]
@@ -132,6 +127,24 @@ def unfollow_order(db: Session, actor: Principal, order_id: int, *, now: datetim
     if gone:
         db.execute(update(Order).where(col(Order.id) == order_id)
                    .values(follower_count=col(Order.follower_count) - 1))
+
+
+def _nearby_statements():
+    """Built once: the category's town rules, and its open orders in a box placed since a moment."""
+    c, t, o = Category.__table__.c, Town.__table__.c, Order.__table__.c
+    rules = (select(c.name, t.nearby_radius_m, t.nearby_days).select_from(Category.__table__.join(
+        Town.__table__, t.id == c.town_id)).where(c.id == bindparam("category_id")))
+    near = (select(o.id, o.state, o.description, o.latitude, o.longitude, o.created_at, o.follower_count,
+                   o.resident_id)
+            .where(o.category_id == bindparam("category_id"),
+                   o.latitude.between(bindparam("min_lat", type_=Float), bindparam("max_lat", type_=Float)),
+                   o.longitude.between(bindparam("min_lng", type_=Float), bindparam("max_lng", type_=Float)),
+                   o.state.in_([s.value for s in sorted(OPEN_STATES)]),
+                   o.created_at >= bindparam("since", type_=UTCDateTime)))
+    return rules, near
+
+
+_NEARBY_RULES, _NEARBY = _nearby_statements()
 
 
 def following_ids(db: Session, resident_id: int, order_ids: list[int]) -> set[int]:

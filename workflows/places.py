@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_
+from sqlalchemy import Float, and_, bindparam
 from sqlmodel import Session, col, select
 
 from domain.errors import RuleViolation
-from domain.places import Boundary, BoundaryInvalid, GridOutline, Route, RoutedBy, around, parse_boundary, route
+from domain.places import (
+    Boundary, BoundaryInvalid, GridOutline, Route, RoutedBy, metres_per_degree, parse_boundary, route,
+)
 from storage.models import Branch, Grid, Town
 from workflows.audit import audit
 from workflows.hierarchy import get_in_town, require_admin
@@ -37,7 +39,8 @@ class BoundaryImport(BaseModel):
 
 @dataclass(frozen=True)
 class Routed:
-    grid: Grid
+    grid_id: int
+    grid_name: str
     route: Route
 
 
@@ -135,16 +138,44 @@ def town_outlines(db: Session, actor: Principal) -> dict:
 
 def route_order(db: Session, town_id: int, longitude: float, latitude: float) -> Routed | None:
     """The grid a new order at the point goes to, and why; None when no grid is near and
-    the town has no intake grid (the order then goes to the resident's own grid, or is refused)."""
-    distance_m, intake_grid_id = db.exec(
-        select(Town.route_distance_m, Town.intake_grid_id).where(Town.id == town_id)).one()
-    box = around(longitude, latitude, distance_m)
-    candidates = db.exec(select(Grid.id, Grid.boundary).where(
-        Grid.town_id == town_id, col(Grid.boundary).is_not(None),
-        and_(col(Grid.min_lat) <= box.max_lat, col(Grid.max_lat) >= box.min_lat,
-             col(Grid.min_lng) <= box.max_lng, col(Grid.max_lng) >= box.min_lng),
-    )).all()
-    found = route(longitude, latitude, (GridOutline(i, b) for i, b in candidates), distance_m)
-    grid_id = found.grid_id if found.by != RoutedBy.INTAKE else intake_grid_id
-    grid = db.get(Grid, grid_id) if grid_id is not None else None
-    return Routed(grid, found) if grid is not None else None
+    the town has no intake grid (the order then goes to the resident's own grid, or is refused).
+
+    One statement, built once: the town's distance and intake grid, and beside them the
+    grids whose boxes, widened by that distance, hold the point (none: one row of nulls).
+    """
+    per_lng, per_lat = metres_per_degree(latitude)
+    rows = db.connection().execute(_CANDIDATES, {
+        "town_id": town_id, "lng": longitude, "lat": latitude,
+        "lng_per_m": 1 / max(per_lng, 1.0), "lat_per_m": 1 / per_lat}).all()
+    if not rows:
+        return None  # no such town
+    distance_m, intake_grid_id = rows[0].route_distance_m, rows[0].intake_grid_id
+    candidates = [GridOutline(r.id, r.boundary) for r in rows if r.id is not None]
+    found = route(longitude, latitude, candidates, distance_m)
+    if found.by != RoutedBy.INTAKE:
+        return Routed(found.grid_id, next(r.name for r in rows if r.id == found.grid_id), found)
+    if intake_grid_id is None:
+        return None
+    name = db.connection().execute(_GRID_NAME, {"id": intake_grid_id}).scalar()
+    return Routed(intake_grid_id, name, found) if name is not None else None
+
+
+def _candidates():
+    towns, grids = Town.__table__.c, Grid.__table__.c
+    # Typed: beside the integer distance, an untyped parameter would be taken for an integer.
+    lat, lng = bindparam("lat", type_=Float), bindparam("lng", type_=Float)
+    lat_per_m, lng_per_m = bindparam("lat_per_m", type_=Float), bindparam("lng_per_m", type_=Float)
+    town = select(towns.route_distance_m, towns.intake_grid_id).where(towns.id == bindparam("town_id")).cte("town")
+    near = and_(
+        grids.town_id == bindparam("town_id"), grids.boundary.is_not(None),
+        grids.min_lat <= lat + town.c.route_distance_m * lat_per_m,
+        grids.max_lat >= lat - town.c.route_distance_m * lat_per_m,
+        grids.min_lng <= lng + town.c.route_distance_m * lng_per_m,
+        grids.max_lng >= lng - town.c.route_distance_m * lng_per_m,
+    )
+    return (select(town.c.route_distance_m, town.c.intake_grid_id, grids.id, grids.name, grids.boundary)
+            .select_from(town.outerjoin(Grid.__table__, near)))
+
+
+_CANDIDATES = _candidates()
+_GRID_NAME = select(Grid.__table__.c.name).where(Grid.__table__.c.id == bindparam("id"))

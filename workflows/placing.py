@@ -269,7 +269,7 @@ def _routed(db: Session, draft) -> tuple[int, dict] | None:
     found = route_order(db, town_id, draft.longitude, draft.latitude)
     if found is None:
         return None
-    return found.grid.id, {**found.route.note(), "grid_id": found.grid.id, "grid_name": found.grid.name}
+    return found.grid_id, {**found.route.note(), "grid_id": found.grid_id, "grid_name": found.grid_name}
 
 
 def _who_for(db: Session, actor: Principal, draft, resident: Resident | None, channel: Channel) -> dict:
