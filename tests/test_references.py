@@ -7,7 +7,7 @@ from tests.helpers import act, count_moves, place, to_state, upload
 # Where a reference may appear in a read answer, and what is named there.
 REFERENCES = {"town", "branch", "grid", "category", "assignee", "member"}
 # Bare ids that are not references to a named thing: orders and visits are known by number.
-BARE_IDS = {"id", "order_id", "visit_id"}
+BARE_IDS = {"id", "order_id", "visit_id", "duplicate_of_id"}  # orders (and visits) are known by their numbers
 # Names that are not references: the actor as named when the event happened, the resident's contact.
 NAMES = {"actor_name", "contact_name"}
 

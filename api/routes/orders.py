@@ -88,7 +88,7 @@ def todo(user: Person, db: Db, now: Now, page: Paging) -> OrderPage:
     return queries.todo_orders(db, user, page, now)
 
 
-@router.get("/nearby", responses=problem_responses(401, 422))
+@router.get("/nearby", responses=problem_responses(401, 403, 422))
 def nearby(
     user: Person, db: Db, now: Now, category_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
     latitude: Annotated[float, Query(ge=-90, le=90)], longitude: Annotated[float, Query(ge=-180, le=180)],
@@ -140,7 +140,7 @@ def follow(order_id: PathId, body: FollowRequest, user: Person, db: Db, now: Now
     return following.follow_order(db, user, order_id, body, now=now, answer=detail_for(db, user, now, links))
 
 
-@router.delete("/{order_id}/follow", status_code=204, responses=problem_responses(401, 403))
+@router.delete("/{order_id}/follow", status_code=204, responses=problem_responses(401, 403, 422))
 def unfollow(order_id: PathId, user: Person, db: Db, now: Now) -> Response:
     following.unfollow_order(db, user, order_id, now=now)
     return Response(status_code=204)
