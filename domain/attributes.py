@@ -49,14 +49,19 @@ def check_answers(definitions: list[dict], answers: Mapping[str, str | list[str]
         given = answers.get(code)
         if given in (None, "", []):
             if d.get("required"):
-                raise AttributeAnswerInvalid(key="attribute.required", code=code)
+                raise AttributeAnswerInvalid(key="attribute.required", code=_named(d))
             continue
         kept[code] = _checked(d, given)
     return kept
 
 
+def _named(d: dict) -> str:
+    """A question as a refusal names it: its words, and its code for the client that sent it."""
+    return f"「{d['description']}」({d['code']})" if d.get("description") else d["code"]
+
+
 def _checked(d: dict, given: str | list[str]) -> str | list[str]:
-    code, datatype = d["code"], d["datatype"]
+    code, datatype = _named(d), d["datatype"]
     keys = {v["key"] for v in d.get("values") or []}
     if datatype == "multivaluelist":
         chosen = [given] if isinstance(given, str) else list(given)

@@ -201,3 +201,15 @@ def test_the_residents_form_answers_the_same_questions(city, world):
     # A definition that cannot be answered is refused when it is set.
     problem(http.patch(f"/admin/categories/{world['cat']}", json={"attributes": [
         {"code": "a", "datatype": "singlevaluelist", "description": "无选项"}]}, headers=world.auth("admin")), 422)
+
+
+def test_a_question_patched_in_keeps_its_defaults(client, world):
+    admin = world.auth("admin")
+    ok(client.patch(f"/admin/categories/{world['cat_urgent']}", json={"attributes": [
+        {"code": "floor", "datatype": "number", "description": "楼层"}]}, headers=admin))
+    [question] = ok(client.get(f"/admin/categories/{world['cat_urgent']}", headers=admin))["attributes"]
+    assert question == {"code": "floor", "datatype": "number", "description": "楼层", "variable": True,
+                        "required": False, "datatype_description": "", "order": 0, "values": []}
+    refused = problem(client.post("/orders", json={"category_id": world["cat_urgent"], "description": "漏雨",
+                                                   "attributes": {"floor": "三楼"}}, headers=world.auth("res1")), 422)
+    assert "「楼层」(floor)" in refused["detail"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from domain.halls import MatterOutcome, SessionKind
+from domain.places import parse_boundary
 from domain.points import Activity
 from domain.roles import Role
 from storage.engine import Database
@@ -26,6 +27,7 @@ from workflows.inputs import (
 )
 from workflows.photos import store_photo
 from workflows.placing import place_order
+from workflows.places import set_outline
 from workflows.principal import Principal
 from workflows.action_team_inputs import ActionTeamCreate
 from workflows.action_teams import create_team as create_action_team
@@ -63,6 +65,16 @@ CATEGORIES = [
     ("矛盾调解", "邻里纠纷、物业纠纷调解", "normal", (120, 1440, 240, 4320, 1440, 10080)),
     ("意见建议", "对村(社区)建设的意见和建议", "normal", (240, 2880, 480, 10080, 2880, 10080)),
 ]
+PUBLIC_CATEGORIES = {"基础设施维修", "环境卫生"}
+
+
+def demo_outline(index: int):
+    """The demo's grids as squares of about 960 m × 1,100 m, four to a row, near 30.6° N 114.3° E."""
+    west, south = 114.300 + (index % 4) * 0.01, 30.590 + (index // 4) * 0.01
+    ring = [[west, south], [west + 0.01, south], [west + 0.01, south + 0.01], [west, south + 0.01], [west, south]]
+    return parse_boundary({"type": "Polygon", "coordinates": [ring]})
+
+
 RESIDENTS = [
     ("resident1", "张大爷", "13900000001", 0),
     ("resident2", "李阿姨", "13900000002", 1),
@@ -114,6 +126,7 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
         secretaries.append(staff(Role.SECRETARY, branch_name.removesuffix("党支部") + "书记", f"1380000010{b + 1}", branch.id))
         for grid_name in grid_names:
             grid = Grid(town_id=town.id, branch_id=branch.id, name=grid_name, households=300, created_at=start)
+            set_outline(grid, demo_outline(len(grids)))
             db.add(grid)
             db.flush()
             grids.append(grid)
@@ -137,7 +150,9 @@ def _seed(db, now: datetime, photo_dir: Path) -> None:
     for name, description, urgency, limits in CATEGORIES:
         keys = ("claim", "dispatch", "accept", "complete", "complete_urgent", "rate")
         category = Category(town_id=town.id, name=name, description=description, default_urgency=urgency,
-                            created_at=start, **{f"{k}_minutes": v for k, v in zip(keys, limits, strict=True)})
+                            created_at=start, **{f"{k}_minutes": v for k, v in zip(keys, limits, strict=True)},
+                            # Public works may be read by anyone through Open311; a household's matters not.
+                            public_requests=name in PUBLIC_CATEGORIES)
         db.add(category)
         categories.append(category)
     db.commit()

@@ -352,7 +352,9 @@ def create_category(db: Session, actor: Principal, body: CategoryCreate, *, now:
 def update_category(db: Session, actor: Principal, category_id: int, body: CategoryUpdate, *, now: datetime) -> Category:
     category = get_in_town(db, Category, category_id, require_admin(actor))
     for key, value in body.model_dump(exclude_unset=True, mode="json").items():
-        setattr(category, key, check_definitions(value) if key == "attributes" else value)
+        if key == "attributes":  # each question whole, its defaults too: exclude_unset would drop them
+            value = check_definitions([a.model_dump(mode="json") for a in body.attributes or []])
+        setattr(category, key, value)
     audit(db, actor, "update", "category", category.id, _changes(body), now=now)
     return save(db, category)
 

@@ -51,7 +51,8 @@ def feature(grid: Grid) -> dict:
             "properties": {"grid_id": grid.id, "name": grid.name, "branch_id": grid.branch_id}}
 
 
-def _set(grid: Grid, boundary: Boundary | None) -> None:
+def set_outline(grid: Grid, boundary: Boundary | None) -> None:
+    """Put the checked outline (or none) and its box on the grid; the caller saves it."""
     grid.boundary = boundary.geojson if boundary else None
     box = boundary.bounds if boundary else None
     grid.min_lng, grid.min_lat = (box.min_lng, box.min_lat) if box else (None, None)
@@ -64,7 +65,7 @@ def set_grid_boundary(db: Session, actor: Principal, grid_id: int, geometry: dic
     """Set (or, with None, clear) one grid's outline."""
     grid = get_in_town(db, Grid, grid_id, require_admin(actor))
     boundary = parse_boundary(geometry) if geometry is not None else None
-    _set(grid, boundary)
+    set_outline(grid, boundary)
     db.add(grid)
     db.flush()
     audit(db, actor, "update" if boundary else "clear", "grid_boundary", grid.id,
@@ -106,7 +107,7 @@ def import_boundaries(db: Session, actor: Principal, collection: dict, *, dry_ru
             problems.append(BoundaryProblem(feature=index, message=refused.detail))
     if not problems and not dry_run:
         for grid_id, boundary in chosen.items():
-            _set(by_id[grid_id], boundary)
+            set_outline(by_id[grid_id], boundary)
             db.add(by_id[grid_id])
         db.flush()
         audit(db, actor, "import", "grid_boundary", None, {"grids": sorted(chosen)}, now=now)
