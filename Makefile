@@ -15,11 +15,11 @@ PYTEST_ARGS ?=
 TEST_PROCESSES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test
+.PHONY: help venv run test test-python test-miniprogram
 
 help:
 	@echo "make run    start wudan on http://$(HOST):$(PORT) with SQLite in ./data and the demo town"
-	@echo "make test   run the tests (SQLite, and PostgreSQL when one is reachable)"
+	@echo "make test   run the tests: the service's (SQLite, and PostgreSQL when one is reachable), then the mini-program's"
 	@echo "make venv   create $(VENV) and install the project with its test extras"
 
 venv: $(STAMP)
@@ -37,5 +37,18 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 run: $(STAMP)
 	$(VENV)/bin/wudan serve --demo --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: test-python test-miniprogram
+
+test-python: $(STAMP)
 	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+
+# The mini-program's jest suite (its contract tests start the service from $(VENV)). Without
+# npm it is skipped, except under CI, where that is a failure.
+test-miniprogram: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd miniprogram && npm ci --no-audit --no-fund && npm test; \
+	elif [ -n "$$CI" ]; then \
+		echo "npm is needed for the mini-program's tests (apt-get install nodejs npm)" >&2; exit 1; \
+	else \
+		echo "npm not found: the mini-program's tests are skipped (apt-get install nodejs npm)"; \
+	fi
