@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         with engine.begin() as c:
             # Spread over the tiling: a lattice point per id, with jitter; the same on both stores.
             c.execute(text(
-                "UPDATE orders SET longitude = :w + ((id * 7919) % 100003) * :sx / 100003.0,"
-                " latitude = :s + ((id * 104729) % 99991) * :sy / 99991.0 WHERE id >= :first"),
+                "UPDATE orders SET longitude = :w + ((CAST(id AS BIGINT) * 7919) % 100003) * :sx / 100003.0,"
+                " latitude = :s + ((CAST(id AS BIGINT) * 104729) % 99991) * :sy / 99991.0 WHERE id >= :first"),
                 {"w": WEST, "s": SOUTH, "sx": span_lng, "sy": span_lat, "first": gen.first_id})
             if args.db == "postgres":
                 c.execute(text("ANALYZE orders"))

@@ -221,8 +221,8 @@ def insert_order(db, actor, draft, scoped_key, request_hash, photos_per_order, n
     event_id = insert_event(db, {
         "order_id": order.id, "action": Action.SUBMIT.value, "from_state": None, "to_state": order.state,
         "actor_role": actor.role.value, "actor_id": actor.id, "actor_name": actor.name, "note": None,
-        "data": {"channel": order.channel, **({"routed": routed} if routed else {})}, "created_at": now, "branch_id": order.branch_id,
-        "grid_id": order.grid_id,
+        "data": {"channel": order.channel, **({"routed": routed} if routed else {})}, "created_at": now,
+        "branch_id": order.branch_id, "grid_id": order.grid_id,
     })
     notices = ((notice_kind(Action.SUBMIT), audiences(None, Action.SUBMIT)),)
     write_outbox(db, order, category, event_id, Action.SUBMIT, None, notices, None, now)
