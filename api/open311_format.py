@@ -7,7 +7,6 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi.responses import JSONResponse, Response
 
-JSON_TYPE = "application/json"
 XML_TYPE = "text/xml; charset=utf-8"
 FORMATS = ("json", "xml")
 

@@ -43,8 +43,8 @@ class BoundaryInvalid(RuleViolation):
 
 
 class RoutedBy(StrEnum):
-    GIVEN = "given"  # the order named its grid
-    HOME = "home"  # the resident's own grid; the order had no location
+    """How an order's location chose its grid (an order that named its grid, or had no location, was not routed)."""
+
     CONTAINS = "contains"  # the grid whose boundary contains the point
     NEAREST = "nearest"  # no boundary contains it; the nearest within the town's distance
     INTAKE = "intake"  # none near enough: the town's intake grid, for a grid worker to assign
@@ -55,8 +55,6 @@ class RoutedBy(StrEnum):
 
 
 ROUTED_BY_LABELS = {
-    RoutedBy.GIVEN: "指定网格",
-    RoutedBy.HOME: "居民所在网格",
     RoutedBy.CONTAINS: "位置所在网格",
     RoutedBy.NEAREST: "最近网格",
     RoutedBy.INTAKE: "镇受理网格（待分派）",
@@ -91,7 +89,8 @@ def parse_boundary(geometry: dict) -> Boundary:
         raise BoundaryInvalid(key="boundary.not-polygon")
     try:
         shaped = shape(geometry)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException):
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError,
+            shapely.errors.GEOSException):
         raise BoundaryInvalid(key="boundary.unreadable") from None
     if shaped.is_empty:
         raise BoundaryInvalid(key="boundary.unreadable")

@@ -213,3 +213,22 @@ def test_a_question_patched_in_keeps_its_defaults(client, world):
     refused = problem(client.post("/orders", json={"category_id": world["cat_urgent"], "description": "漏雨",
                                                    "attributes": {"floor": "三楼"}}, headers=world.auth("res1")), 422)
     assert "「楼层」(floor)" in refused["detail"]
+
+
+def test_odd_numbers_and_dates_are_refused_not_failed(city, world):
+    http, query = city["http"], {"jurisdiction_id": city["jurisdiction"]}
+    for odd in ("²", "9" * 25, "3000000000", "-1", "0"):
+        assert http.get("/open311/v2/services.json", params={"jurisdiction_id": odd}).status_code == 404, odd
+        assert http.get(f"/open311/v2/services/{odd}.json", params=query).status_code == 404, odd
+        assert http.get(f"/open311/v2/requests/{odd}.json", params=query).status_code == 404, odd
+        assert post(city, code=odd).status_code == 404, odd
+        assert post(city, code=str(world["cat"]), address_id=odd).status_code == 404, odd
+        listed = http.get("/open311/v2/requests.json", params={**query, "service_request_id": odd})
+        assert listed.status_code == 400, odd
+    for start, end in (("2026-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+                       ("9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59-14:00"), ("yesterday", "today")):
+        r = http.get("/open311/v2/requests.json", params={**query, "start_date": start, "end_date": end})
+        assert r.status_code == 400 and r.json()[0]["code"] == 400, (start, end)
+    # Too long is refused, never cut short.
+    r = post(city, code=str(world["cat"]), description="长" * 2001)
+    assert r.status_code == 400 and r.json()[0]["description"].startswith("description:")

@@ -31,6 +31,16 @@ def outline(client, world, grid: str, ring, who: str = "admin"):
 def outlined(client, world):
     ok(outline(client, world, "gridA1", WEST))
     ok(outline(client, world, "gridA2", EAST))
+    # Street lights are public works: their orders may be found nearby and followed.
+    ok(client.patch(f"/admin/categories/{world['cat']}", json={"public_requests": True}, headers=world.auth("admin")))
+
+
+def newcomer(client, world, grid: str) -> dict:
+    """A resident signed in for the first time, living in `grid`: their headers."""
+    signed = ok(client.post("/auth/dev/resident", json={"openid": f"newcomer-{grid}"}))
+    headers = {"Authorization": f"Bearer {signed['access_token']}"}
+    ok(client.put("/me/profile", json={"name": "新住户", "grid_id": world[grid]}, headers=headers))
+    return headers
 
 
 def timeline_routing(client, world, order_id) -> dict:
@@ -45,7 +55,9 @@ def test_parse_boundary_refuses_what_cannot_be_a_grid():
     with pytest.raises(BoundaryInvalid) as refused:
         parse_boundary(polygon(bowtie))
     assert "Self-intersection" in refused.value.detail
+    huge = 10 ** 400  # a JSON integer no float holds
     for bad in ({"type": "Point", "coordinates": [1, 2]}, {"type": "Polygon", "coordinates": "x"},
+                polygon([[huge, 0], [1, 0], [1, 1], [huge, 0]]),
                 polygon([[200, 0], [201, 0], [201, 1], [200, 0]]), {"type": "Polygon", "coordinates": []}):
         with pytest.raises(BoundaryInvalid):
             parse_boundary(bad)
@@ -165,11 +177,14 @@ def test_a_resident_finds_the_same_problem_nearby_and_follows_it(client, world, 
     assert (item["id"], item["mine"], item["following"]) == (first["id"], False, False)
     assert 10 < item["distance_m"] < 20 and item["summary"].startswith("路灯不亮")
     assert "contact_phone" not in item and "address" not in item
-    # Another category, or farther than the radius, finds nothing.
-    assert ok(client.get("/orders/nearby", params={**here, "category_id": world["cat_urgent"]},
-                         headers=world.auth("res2")))["items"] == []
+    # Farther than the radius finds nothing; a category kept private (a household's matter)
+    # and another town's category are not to be searched at all.
     assert ok(client.get("/orders/nearby", params={**here, "latitude": 30.5960},
                          headers=world.auth("res2")))["items"] == []
+    place(client, world, "res1", category_id=world["cat_urgent"], description="老人家屋顶漏雨", **IN_EAST)
+    assert "not one of your town's public" in problem(client.get(
+        "/orders/nearby", params={**here, "category_id": world["cat_urgent"]}, headers=world.auth("res1")), 422)["detail"]
+    problem(client.get("/orders/nearby", params=here, headers=world.auth("res3")), 422)
 
     followed = act(client, world, "res2", first["id"], "follow", {"longitude": 114.3151, "latitude": 30.5951})
     assert (followed["following"], followed["follower_count"]) == (True, 1)
@@ -183,6 +198,12 @@ def test_a_resident_finds_the_same_problem_nearby_and_follows_it(client, world, 
     assert ok(client.get("/orders/todo", headers=world.auth("res2")))["items"] == []
     # The follower reads it but cannot move it.
     act(client, world, "res2", first["id"], "cancel", expect=403)
+    # Nobody's words on the timeline for a follower: the grid worker's note neither.
+    act(client, world, "workerA2", first["id"], "transfer", {"grid_id": world["gridA1"], "reason": "王五家门口,归一网格"})
+    moved = get(client, world, "res2", first["id"])
+    assert [(e["action"], e["note"], e["data"]) for e in moved["timeline"]] == [("submit", None, {}), ("transfer", None, {})]
+    assert get(client, world, "res1", first["id"])["timeline"][1]["note"] == "王五家门口,归一网格"
+    act(client, world, "workerA1", first["id"], "transfer", {"grid_id": world["gridA2"], "reason": "回东边"})
     # What the resident hears of its moves, the follower hears too.
     act(client, world, "workerA2", first["id"], "claim")
     Dispatcher(database, [InAppChannel(database, clock)], RetryPolicy(), clock).run_once()
@@ -203,6 +224,7 @@ def test_following_is_for_residents_near_an_open_order_not_their_own(client, wor
     problem(client.post(f"/orders/{first['id']}/follow", json=near, headers=world.auth("res1")), 422)
     problem(client.post(f"/orders/{first['id']}/follow", json=near, headers=world.auth("workerA2")), 403)
     problem(client.post("/orders/999999/follow", json=near, headers=world.auth("res2")), 422)
+    problem(client.post(f"/orders/{first['id']}/follow", json=near, headers=world.auth("res3")), 422)  # another town's
     act(client, world, "res1", first["id"], "cancel")
     problem(client.post(f"/orders/{first['id']}/follow", json=near, headers=world.auth("res2")), 422)
 
@@ -219,6 +241,14 @@ def test_a_duplicate_is_rejected_with_its_original_and_counted_once(client, worl
     # Its placer now follows the original.
     original = get(client, world, "res2", first["id"])
     assert original["following"] is True and original["follower_count"] == 1
+    # And so does whoever followed the duplicate: it will hear of nothing more.
+    neighbour = newcomer(client, world, "gridA2")
+    fourth = place(client, world, "res2", **IN_EAST)
+    near = {"longitude": 114.315, "latitude": 30.595}
+    assert ok(client.post(f"/orders/{fourth['id']}/follow", json=near, headers=neighbour))["follower_count"] == 1
+    act(client, world, "workerA2", fourth["id"], "reject", {"reason": "重复", "duplicate_of_id": first["id"]})
+    followed = ok(client.get(f"/orders/{first['id']}", headers=neighbour))
+    assert (followed["following"], followed["follower_count"]) == (True, 2)
     # Not itself, not a closed one, not one the grid worker cannot see.
     third = place(client, world, "res2", **IN_EAST)
     problem(client.post(f"/orders/{third['id']}/reject", json={"reason": "x", "duplicate_of_id": third["id"]},
@@ -228,12 +258,16 @@ def test_a_duplicate_is_rejected_with_its_original_and_counted_once(client, worl
     elsewhere = place(client, world, grid_id=world["gridB1"])
     problem(client.post(f"/orders/{third['id']}/reject", json={"reason": "x", "duplicate_of_id": elsewhere["id"]},
                         headers=world.auth("workerA2")), 404)
-    # The rates count the problem once: of two placed in gridA2 (third left open), one is a duplicate.
+    # The rates count the problem once: of four placed in gridA2 two are duplicates; of the
+    # other two (first and third) one is claimed in time.
     act(client, world, "workerA2", first["id"], "claim")
     count_moves(client)
     overview = ok(client.get("/stats/overview", params={"grid_id": world["gridA2"]}, headers=world.auth("dashboard")))
-    assert overview["submitted"] == 3 and overview["rate_counts"]["duplicates"] == 1
-    assert overview["rates"]["response"] == 0.5  # one claimed in time, of the two that are not duplicates
+    assert overview["submitted"] == 4 and overview["rate_counts"]["duplicates"] == 2
+    assert overview["rates"]["response"] == 0.5
+    # The counts from the rows say the same: the channels' numbers leave the duplicates out.
+    channels = ok(client.get("/stats/channels", params={"grid_id": world["gridA2"]}, headers=world.auth("dashboard")))
+    assert channels["total"]["placed"] == 2
 
 
 # Hot spots.

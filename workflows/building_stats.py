@@ -66,7 +66,8 @@ def building_stats(db: Session, actor: Principal, query: StatsQuery, now: dateti
         select(Household.building_id, func.count(), count_where(Order.state == OrderState.CANCELLED.value), count_where(closed),
                count_where(rated), count_where(rated & (col(Order.rating_stars) >= SATISFIED_MIN_STARS)))
         .join(Household, col(Household.id) == Order.household_id)
-        .where(col(Household.building_id).in_(ids), col(Order.created_at) >= start, col(Order.created_at) < end)
+        .where(col(Household.building_id).in_(ids), col(Order.created_at) >= start, col(Order.created_at) < end,
+               col(Order.duplicate_of_id).is_(None))  # a duplicate counts as the order it repeats
         .group_by(col(Household.building_id))).all()} if ids else {}
     grid_names = names(db, Grid, [b.grid_id for b in buildings])
     leaders = names(db, Staff, [b.group_leader_id for b in buildings])

@@ -55,7 +55,9 @@ def channel_stats(db: Session, actor: Principal, query: StatsQuery, now: datetim
     scope = resolve_scope(db, actor, query, now)
     start, end = period_bounds(scope.date_from, scope.date_to, ZoneInfo(scope.timezone))
     o = Order
-    where = [o.town_id == scope.town_id, col(o.created_at) >= start, col(o.created_at) < end]
+    # A duplicate rejected as such counts as the order it repeats, as the dashboards count it.
+    where = [o.town_id == scope.town_id, col(o.created_at) >= start, col(o.created_at) < end,
+             col(o.duplicate_of_id).is_(None)]
     if scope.branch_id is not None:
         where.append(o.branch_id == scope.branch_id)
     if scope.grid_id is not None:

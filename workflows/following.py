@@ -66,9 +66,11 @@ def nearby_orders(db: Session, actor: Principal, category_id: int, latitude: flo
     """Open orders of the category within the town's radius, placed within its days, nearest first."""
     conn = db.connection()
     found = conn.execute(_NEARBY_RULES, {"category_id": category_id}).first()
-    if found is None:
-        raise RuleViolation(key="order.category-not-offered", id=category_id)
-    category_name, radius_m, days = found
+    # Only the caller's own town, and only the categories it makes public: a matter of a
+    # household (a leaking roof, hardship) is nobody else's to find.
+    if found is None or found.town_id != actor.town_id or not found.public_requests:
+        raise RuleViolation(key="nearby.category-not-public", id=category_id)
+    category_name, radius_m, days = found.name, found.nearby_radius_m, found.nearby_days
     box = around(longitude, latitude, radius_m)
     rows = conn.execute(_NEARBY, {"category_id": category_id, "min_lat": box.min_lat, "max_lat": box.max_lat,
                                   "min_lng": box.min_lng, "max_lng": box.max_lng,
@@ -92,10 +94,14 @@ def follow_order(db: Session, actor: Principal, order_id: int, body: FollowReque
     if actor.role != Role.RESIDENT:
         raise NotPermitted(key="follow.residents-only")
     order = db.get(Order, order_id)
-    # As far as the caller can know, an order too far away or closed is not there to follow.
-    radius_m = db.exec(select(Town.nearby_radius_m).where(Town.id == order.town_id)).one() if order else 0
-    if (order is None or order.latitude is None or OrderState(order.state) not in OPEN_STATES
-            or distance_m(body.longitude, body.latitude, order.longitude, order.latitude) > radius_m):
+    found = db.exec(select(Town.nearby_radius_m, Category.public_requests)
+                    .join(Category, col(Category.town_id) == col(Town.id))
+                    .where(Category.id == order.category_id)).first() if order else None
+    # As far as the caller can know, an order of another town, of a category that is not
+    # public, too far away or closed is not there to follow (the nearby list's rules).
+    if (order is None or found is None or order.town_id != actor.town_id or not found.public_requests
+            or order.latitude is None or OrderState(order.state) not in OPEN_STATES
+            or distance_m(body.longitude, body.latitude, order.longitude, order.latitude) > found.nearby_radius_m):
         raise RuleViolation(key="follow.not-near", id=order_id)
     if order.resident_id == actor.id:
         raise RuleViolation(key="follow.own-order")
@@ -132,7 +138,7 @@ def unfollow_order(db: Session, actor: Principal, order_id: int, *, now: datetim
 def _nearby_statements():
     """Built once: the category's town rules, and its open orders in a box placed since a moment."""
     c, t, o = Category.__table__.c, Town.__table__.c, Order.__table__.c
-    rules = (select(c.name, t.nearby_radius_m, t.nearby_days).select_from(Category.__table__.join(
+    rules = (select(c.name, c.town_id, c.public_requests, t.nearby_radius_m, t.nearby_days).select_from(Category.__table__.join(
         Town.__table__, t.id == c.town_id)).where(c.id == bindparam("category_id")))
     near = (select(o.id, o.state, o.description, o.latitude, o.longitude, o.created_at, o.follower_count,
                    o.resident_id)
@@ -153,6 +159,13 @@ def following_ids(db: Session, resident_id: int, order_ids: list[int]) -> set[in
         return set()
     return set(db.exec(select(OrderFollower.order_id).where(
         OrderFollower.resident_id == resident_id, col(OrderFollower.order_id).in_(order_ids))).all())
+
+
+def pass_followers_on(db: Session, duplicate: Order, original: Order, now: datetime) -> None:
+    """Who followed the duplicate follows the original too: the duplicate will hear of nothing more."""
+    for resident_id in db.exec(select(OrderFollower.resident_id).where(
+            OrderFollower.order_id == duplicate.id, OrderFollower.resident_id != original.resident_id)).all():
+        add_follower(db, original.id, resident_id, "duplicate", now)
 
 
 def original_for_duplicate(db: Session, actor: Principal, order: Order, original_id: int) -> Order:

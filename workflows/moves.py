@@ -13,7 +13,7 @@ from domain.roles import Role
 from domain.transitions import Action
 from storage.models import Grid, GridWorkerGrid, Order, Staff
 from workflows.action_teams import dispatch_target
-from workflows.following import add_follower, original_for_duplicate
+from workflows.following import add_follower, original_for_duplicate, pass_followers_on
 from workflows.inputs import (
     CompleteRequest, DispatchRequest, OptionalReason, RatingRequest, Reason, RejectRequest, TransferRequest,
 )
@@ -69,6 +69,8 @@ def reject_order(db: Session, actor: Principal, order_id: int, body: RejectReque
          data={"duplicate_of_id": original.id})
     if order.resident_id is not None and order.resident_id != original.resident_id:
         add_follower(db, original.id, order.resident_id, "duplicate", now)
+    if order.follower_count:
+        pass_followers_on(db, order, original, now)
     return order
 
 

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from domain.errors import DomainError
@@ -48,22 +49,39 @@ def as_open311(refused: DomainError) -> Open311Error:
     return Open311Error(status, refused.detail)
 
 
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: str | None) -> int | None:
+    """A row id given as text: ASCII digits within the columns' range, else None (not found)."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def w3c(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def parse_w3c(value: str, name: str) -> datetime:
+    """A W3C datetime of the years the service keeps (1970–9998), in UTC."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise Open311Error(400, f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not 1970 <= moment.year <= 9998:
+        raise Open311Error(400, f"{name} must be between 1970 and 9998")
+    return moment
 
 
 def town_of(db: Session, jurisdiction_id: str | None) -> Town:
     """The town a request is for: by `jurisdiction_id` (its id), which a service of one town may leave out."""
     if jurisdiction_id:
-        town = db.get(Town, int(jurisdiction_id)) if jurisdiction_id.isdigit() else None
+        town_id = as_id(jurisdiction_id)
+        town = db.get(Town, town_id) if town_id else None
         if town is None:
             raise Open311Error(404, f"jurisdiction_id {jurisdiction_id} is not served here")
         return town
@@ -84,7 +102,8 @@ def services(db: Session, town: Town) -> list[dict]:
 
 
 def _category(db: Session, town: Town, service_code: str | None) -> Category:
-    category = db.get(Category, int(service_code)) if service_code and service_code.isdigit() else None
+    category_id = as_id(service_code)
+    category = db.get(Category, category_id) if category_id else None
     if category is None or category.town_id != town.id or not category.active:
         raise Open311Error(404, f"service_code {service_code} is not a service of this jurisdiction")
     return category
@@ -131,13 +150,13 @@ def post_request(db: Session, client: Open311Client, town: Town, form: dict[str,
         raise Open311Error(400, "media_url must be an http(s) URL of at most 500 characters")
     try:
         draft = OrderDraft(
-            category_id=category.id, description=description[:2000],
-            address=(form.get("address_string") or "").strip()[:200] or None,
+            category_id=category.id, description=description,
+            address=(form.get("address_string") or "").strip() or None,
             latitude=lat, longitude=lng, attributes=attributes,
             grid_id=town.intake_grid_id if lat is None and taken_at is None else None,
-            contact_name=name[:50] or None, contact_phone=phone)
-    except ValueError as invalid:  # pydantic's ValidationError is one
-        raise Open311Error(400, str(invalid).splitlines()[-1] if str(invalid) else "the request is not valid") from None
+            contact_name=name or None, contact_phone=phone)
+    except ValidationError as invalid:
+        raise Open311Error(400, _first_error(invalid)) from None
     token = secrets.token_urlsafe(18)
     actor = Principal(kind="client", id=client.id, role=Role.CITY_PLATFORM, name=client.name, town_id=town.id)
     try:
@@ -147,6 +166,18 @@ def post_request(db: Session, client: Open311Client, town: Town, form: dict[str,
     except DomainError as refused:
         raise as_open311(refused) from None
     return Posted(placed.order.id, token)
+
+
+# The form's fields as the order's: what a refusal names.
+FIELDS = {"description": "description", "address": "address_string", "contact_name": "first_name/last_name",
+          "contact_phone": "phone", "attributes": "attribute"}
+
+
+def _first_error(invalid: ValidationError) -> str:
+    error = invalid.errors()[0]
+    where = [str(part) for part in error["loc"]]
+    field = FIELDS.get(where[0], where[0]) if where else "the request"
+    return f"{field}{'[' + where[1] + ']' if len(where) > 1 else ''}: {error['msg']}"
 
 
 def _location(form: dict[str, str]) -> tuple[float | None, float | None]:
@@ -164,7 +195,8 @@ def _location(form: dict[str, str]) -> tuple[float | None, float | None]:
 
 def _household_at(db: Session, town: Town, address_id: str) -> TakenAt:
     """`address_id` is a household's id (the town's 住户名单): it names the grid and the household."""
-    household = db.get(Household, int(address_id)) if address_id.isdigit() else None
+    household_id = as_id(address_id)
+    household = db.get(Household, household_id) if household_id else None
     if household is None or household.town_id != town.id:
         raise Open311Error(404, f"address_id {address_id} is not an address of this jurisdiction")
     return TakenAt(grid_id=household.grid_id, household_id=household.id)
@@ -227,9 +259,9 @@ def find_requests(db: Session, town: Town, query: dict[str, str], *, client: Ope
     where = [Order.town_id == town.id, _readable(town, client)]
     ids = [i.strip() for i in (query.get("service_request_id") or "").split(",") if i.strip()]
     if ids:
-        if not all(i.isdigit() for i in ids):
-            raise Open311Error(400, "service_request_id is a comma-separated list of numbers")
-        where.append(col(Order.id).in_([int(i) for i in ids][:MAX_REQUESTS]))
+        if any(as_id(i) is None for i in ids):
+            raise Open311Error(400, "service_request_id is a comma-separated list of request numbers")
+        where.append(col(Order.id).in_([as_id(i) for i in ids][:MAX_REQUESTS]))
     else:
         end = parse_w3c(query["end_date"], "end_date") if query.get("end_date") else now
         start = parse_w3c(query["start_date"], "start_date") if query.get("start_date") else end - timedelta(
@@ -241,7 +273,7 @@ def find_requests(db: Session, town: Town, query: dict[str, str], *, client: Ope
         where += [col(Order.created_at) >= start, col(Order.created_at) <= end]
         codes = [c.strip() for c in (query.get("service_code") or "").split(",") if c.strip()]
         if codes:
-            where.append(col(Order.category_id).in_([int(c) for c in codes if c.isdigit()]))
+            where.append(col(Order.category_id).in_([as_id(c) for c in codes if as_id(c) is not None]))
         statuses = {s.strip() for s in (query.get("status") or "").split(",") if s.strip()}
         if statuses - {"open", "closed"}:
             raise Open311Error(400, "status is open, closed, or both comma-separated")
@@ -254,8 +286,9 @@ def find_requests(db: Session, town: Town, query: dict[str, str], *, client: Ope
 
 
 def one_request(db: Session, town: Town, request_id: str, *, client: Open311Client | None, base_url: str) -> list[dict]:
-    order = db.exec(select(Order).where(Order.id == int(request_id), Order.town_id == town.id,
-                                        _readable(town, client))).first() if request_id.isdigit() else None
+    order_id = as_id(request_id)
+    order = db.exec(select(Order).where(Order.id == order_id, Order.town_id == town.id,
+                                        _readable(town, client))).first() if order_id else None
     if order is None:
         raise Open311Error(404, f"service request {request_id} not found")
     return request_views(db, town, [order], client=client, base_url=base_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
@@ -17,7 +18,6 @@ from workflows.inputs import Strict, Text
 from workflows.paging import Page, PageRequest, fetch_page
 from workflows.principal import Principal
 from workflows.unit import use_case
-from typing import Annotated
 
 KEY_PREFIX = "o311_"
 # A key's use is written down at most this often: a busy platform does not write on every request.
@@ -85,15 +85,18 @@ def revoke_client(db: Session, actor: Principal, client_id: int, *, now: datetim
     return view(client)
 
 
-@use_case
-def client_for_key(db: Session, key: str, *, now: datetime) -> Open311Client | None:
-    """The active client holding this key, its use noted; None for a wrong or revoked key."""
+def client_for_key(db: Session, key: str) -> Open311Client | None:
+    """The active client holding this key; None for a wrong or revoked key. A read only."""
     if not key.startswith(KEY_PREFIX):
         return None
     client = db.exec(select(Open311Client).where(Open311Client.key_digest == digest(key))).first()
     if client is None or client.revoked_at is not None:
         return None
+    return client
+
+
+def note_use(db: Session, client: Open311Client, now: datetime) -> None:
+    """Stamp the key's use, at most every LAST_USED_EVERY, in the caller's transaction (a posted request's)."""
     if client.last_used_at is None or now - client.last_used_at >= LAST_USED_EVERY:
         client.last_used_at = now
         db.add(client)
-    return client

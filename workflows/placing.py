@@ -289,9 +289,11 @@ def _who_for(db: Session, actor: Principal, draft, resident: Resident | None, ch
     if not platform and (not draft.contact_name or not draft.contact_phone):
         raise RuleViolation(key="order.contact-required")
     # A resident already signed in with this (verified) phone sees the order at once.
+    # A city platform is another system's word for the phone: its town's residents only.
+    same_town = (Resident.town_id == actor.town_id,) if platform else ()
     resident = db.exec(
         select(Resident)
-        .where(Resident.phone == draft.contact_phone, col(Resident.phone_verified))
+        .where(Resident.phone == draft.contact_phone, col(Resident.phone_verified), *same_town)
         .order_by(col(Resident.id))
     ).first() if draft.contact_phone else None
     return {

@@ -6,7 +6,7 @@ report says what a recount of the rows says.
 
 - placed: orders placed in the period (town days); for a unit, the orders whistled to it;
 - response rate: placed orders whose first claim came within its limit ÷ placed;
-- resolution rate (办结率): closed ÷ placed less cancelled;
+- resolution rate (办结率): closed ÷ placed less cancelled (duplicates rejected as such are not placed);
 - satisfaction rate: closed orders rated 4–5 stars ÷ closed orders rated by a person;
 - late moves: moves that ended a stage after its limit (claim, dispatch, accept, complete);
 - stage hours: the mean time each of those stages took, in hours;
@@ -129,6 +129,8 @@ def compute_figures(db: Session, town: Town, kind: ScopeKind, scope_id: int, per
             where.append(Order.branch_id == scope_id)
         elif kind is ScopeKind.GRID:
             where.append(Order.grid_id == scope_id)
+    # A duplicate rejected as such is counted as the order it repeats, as the dashboards count it.
+    where.append(col(Order.duplicate_of_id).is_(None))
     orders = db.exec(select(Order).where(*where).order_by(col(Order.id))).all()
     ids = [o.id for o in orders]
     states = {s.value: sum(o.state == s.value for o in orders) for s in OrderState}

@@ -246,7 +246,12 @@ def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[Or
 
 
 def _event_view(event, anonymous: bool = False) -> EventView:
-    """An `OrderEvent`, or a row with its columns; `anonymous`: the resident's own moves without their name or words."""
+    """An `OrderEvent`, or a row with its columns.
+
+    `anonymous` (a follower reads it): what happened and when, and who of the staff, but
+    no one's words or record (a callback rating carries the resident's words), and no
+    resident's name.
+    """
     residents = anonymous and event.actor_role == Role.RESIDENT.value
     source = OrderState(event.from_state) if event.from_state else None
     return EventView(
@@ -260,7 +265,7 @@ def _event_view(event, anonymous: bool = False) -> EventView:
         actor_role=event.actor_role,
         actor_role_label=ROLE_LABELS[Role(event.actor_role)],
         actor_name=None if residents else event.actor_name,
-        note=None if residents else event.note,
-        data={} if residents else event.data,
+        note=None if anonymous else event.note,
+        data={} if anonymous else event.data,
         at=event.created_at,
     )

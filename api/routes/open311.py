@@ -59,8 +59,8 @@ async def _run(request: Request, fmt: str, root: str, item: str | None,
         return errors(fmt, failed.status, failed.description)
 
 
-def _client(db: Session, key: str | None, now: datetime) -> Open311Client | None:
-    return open311_clients.client_for_key(db, key, now=now) if key else None
+def _client(db: Session, key: str | None) -> Open311Client | None:
+    return open311_clients.client_for_key(db, key) if key else None
 
 
 @router.get("/open311/discovery.{fmt}", include_in_schema=False)
@@ -98,7 +98,7 @@ async def one_request(request: Request, name: str) -> Response:
     query, base = dict(request.query_params), str(request.base_url)
     return await _run(request, fmt, "service_requests", "request", lambda db, now: open311.one_request(
         db, open311.town_of(db, query.get("jurisdiction_id")), request_id,
-        client=_client(db, query.get("api_key"), now), base_url=base))
+        client=_client(db, query.get("api_key")), base_url=base))
 
 
 @router.get("/open311/v2/tokens/{name}", include_in_schema=False)
@@ -127,7 +127,7 @@ async def listing(request: Request, name: str) -> Response:
     if what == "requests":
         return await _run(request, fmt, "service_requests", "request", lambda db, now: open311.find_requests(
             db, open311.town_of(db, query.get("jurisdiction_id")), query,
-            client=_client(db, query.get("api_key"), now), now=now, base_url=base))
+            client=_client(db, query.get("api_key")), now=now, base_url=base))
     return errors(fmt, 404, f"{what} is not a resource of GeoReport v2")
 
 
@@ -152,9 +152,9 @@ async def post_request(request: Request, name: str) -> Response:
                              address=request.client.host if request.client else "unknown")
 
     def work(db: Session, now: datetime) -> list[dict]:
-        client = open311.require_client(_client(db, form.get("api_key"), now))
-        db.commit()  # the key's use, noted before the placement's own transaction
+        client = open311.require_client(_client(db, form.get("api_key")))
         town = open311.town_of(db, form.get("jurisdiction_id") or str(client.town_id))
+        open311_clients.note_use(db, client, now)  # committed with the placement, or not at all
         posted = open311.post_request(db, client, town, form, attributes, now=now,
                                       photos_per_order=settings.photos_per_order, limits=limits)
         return [{"service_request_id": str(posted.order_id), "token": posted.token,

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from domain.households import DEFAULT_HOUSEHOLD_FLAGS
+from domain.places import DEFAULT_NEARBY_DAYS, DEFAULT_NEARBY_RADIUS_M, DEFAULT_ROUTE_DISTANCE_M
 
 from storage.models._fields import timestamp as _ts
 
@@ -38,11 +39,11 @@ class Town(SQLModel, table=True):
     # Routing by location (domain/places.py): an order outside every grid goes to the nearest
     # within this distance, else to the intake grid, whose grid workers pass it on. The id
     # has no foreign key: towns and grids would refer to each other.
-    route_distance_m: int = 200
+    route_distance_m: int = DEFAULT_ROUTE_DISTANCE_M
     intake_grid_id: int | None = None
     # "Me too": open orders of the same category this near, placed this recently, are offered.
-    nearby_radius_m: int = 50
-    nearby_days: int = 14
+    nearby_radius_m: int = DEFAULT_NEARBY_RADIUS_M
+    nearby_days: int = DEFAULT_NEARBY_DAYS
     created_at: datetime = _ts()
 
 

@@ -59,7 +59,7 @@ async function buildTown(baseUrl, admin) {
     repair: await send('POST', '/admin/categories', { name: '基础设施维修', description: '路灯、道路、水电等公共设施损坏' }),
     help: await send('POST', '/admin/categories', { name: '困难帮扶', description: '低保户、困难群众的衣物、生活物资' }),
   }
-  await send('PATCH', `/admin/categories/${categories.repair.id}`, { attributes: REPAIR_QUESTIONS })
+  await send('PATCH', `/admin/categories/${categories.repair.id}`, { attributes: REPAIR_QUESTIONS, public_requests: true })
   const town = await send('PATCH', '/admin/town', { public_board_enabled: true, nearby_radius_m: NEARBY_RADIUS_M })
   return {
     townId: town.id,
