@@ -101,7 +101,7 @@ def town_board(
         branches=names(db, Branch, (o.branch_id for o in orders)),
         members=names(db, Staff, (o.assignee_id for o in orders)),
     )
-    photos = _evidence(db, [o.id for o in orders])
+    photos = evidence_photos(db, [o.id for o in orders])
     items = [_item(order, done_at, known, photos.get(order.id, [])) for order, done_at in rows]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
@@ -124,7 +124,8 @@ def load_board_photo(db: Session, photo_id: str) -> Photo:
     return photo
 
 
-def _evidence(db: Session, order_ids: list[int]) -> dict[int, list[BoardPhoto]]:
+def evidence_photos(db: Session, order_ids: list[int]) -> dict[int, list[BoardPhoto]]:
+    """The photos of the work done on these orders, oldest first, with their public URLs."""
     if not order_ids:
         return {}
     rows = db.exec(

@@ -94,9 +94,7 @@ def follow_order(db: Session, actor: Principal, order_id: int, body: FollowReque
     if actor.role != Role.RESIDENT:
         raise NotPermitted(key="follow.residents-only")
     order = db.get(Order, order_id)
-    found = db.exec(select(Town.nearby_radius_m, Category.public_requests)
-                    .join(Category, col(Category.town_id) == col(Town.id))
-                    .where(Category.id == order.category_id)).first() if order else None
+    found = db.connection().execute(_NEARBY_RULES, {"category_id": order.category_id}).first() if order else None
     # As far as the caller can know, an order of another town, of a category that is not
     # public, too far away or closed is not there to follow (the nearby list's rules).
     if (order is None or found is None or order.town_id != actor.town_id or not found.public_requests

@@ -8,7 +8,6 @@ metres near the town's middle, numbered in SQL so that only the counts leave the
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,7 @@ from domain.places import DEFAULT_CELL_M, cell_size_degrees
 from storage.models import Grid, Order
 from storage.types import cell_index
 from workflows.ledger import period_bounds
+from workflows.places import feature
 from workflows.principal import Principal
 from workflows.stats import StatsQuery, resolve_scope
 
@@ -78,10 +78,9 @@ def hot_spots(db: Session, actor: Principal, query: StatsQuery, now, cell_m: int
     cells = [HotCell(min_lng=x * d_lng - 180.0, min_lat=y * d_lat - 90.0,
                      max_lng=(x + 1) * d_lng - 180.0, max_lat=(y + 1) * d_lat - 90.0, orders=n)
              for x, y, n in counted]
-    features = [{"type": "Feature", "id": g.id,
-                 "geometry": json.loads(g.boundary) if g.boundary else None,
-                 "properties": {"grid_id": g.id, "name": g.name, "branch_id": g.branch_id,
-                                "orders": per_grid.get(g.id, 0)}} for g in grids]
+    features = [feature(g) for g in grids]
+    for f in features:
+        f["properties"]["orders"] = per_grid.get(f["id"], 0)
     return HotSpots(
         town_id=scope.town_id, date_from=scope.date_from, date_to=scope.date_to,
         scope={"branch_id": scope.branch_id, "grid_id": scope.grid_id, "category_id": scope.category_id},

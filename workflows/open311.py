@@ -23,8 +23,8 @@ from sqlmodel import Session, col, select
 from domain.errors import DomainError
 from domain.roles import Role
 from domain.states import OPEN_STATES, OrderState
-from storage.models import Branch, Category, Household, Open311Client, Order, Photo, Town
-from workflows.board import BOARD_STATES, EVIDENCE, public_photo_url
+from storage.models import Branch, Category, Household, Open311Client, Order, Town
+from workflows.board import BOARD_STATES, evidence_photos
 from workflows.inputs import OrderDraft
 from workflows.placing import PlacementLimits, TakenAt, place_order
 from workflows.principal import Principal
@@ -217,24 +217,20 @@ def request_views(db: Session, town: Town, orders: list[Order], *, client: Open3
 
 
 def _public_photos(db: Session, town: Town, orders: list[Order]) -> dict[int, str]:
-    """The first photo of the work done, where the town's public board shows it."""
+    """The public URL of the first photo of the work done, where the town's board shows it."""
     shown = [o.id for o in orders if OrderState(o.state) in BOARD_STATES]
-    if not town.public_board_enabled or not shown:
+    if not town.public_board_enabled:
         return {}
-    found: dict[int, str] = {}
-    for order_id, photo_id in db.exec(select(Photo.order_id, Photo.id).where(
-            col(Photo.order_id).in_(shown), Photo.purpose == EVIDENCE).order_by(col(Photo.created_at))):
-        found.setdefault(order_id, photo_id)
-    return found
+    return {order_id: photos[0].url for order_id, photos in evidence_photos(db, shown).items()}
 
 
-def _request_view(order: Order, category: Category, branch: str, photo_id: str | None, *, own: bool,
+def _request_view(order: Order, category: Category, branch: str, photo_url: str | None, *, own: bool,
                   base_url: str) -> dict:
     state = OrderState(order.state)
     is_open = state in OPEN_STATES
     notes = state.label + (f":{order.completion_note}" if order.completion_note and not is_open else "")
     rounded = (lambda v: v) if own else (lambda v: round(v, PUBLIC_DECIMALS) if v is not None else None)
-    media = base_url.rstrip("/") + public_photo_url(photo_id) if photo_id else (order.media_url if own else None)
+    media = base_url.rstrip("/") + photo_url if photo_url else (order.media_url if own else None)
     return {
         "service_request_id": str(order.id), "status": "open" if is_open else "closed", "status_notes": notes,
         "service_name": category.name, "service_code": str(category.id), "description": order.description,

@@ -200,14 +200,14 @@ def write_outbox(
 ) -> None:
     """The outbox rows of one event, in one INSERT."""
     payload = {"action": action.value, "action_label": ACTION_LABELS[action], "note": note}
+    pending = {"event_id": event_id, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
     rows = []
     followers: list[int] | None = None
     for kind, audience_list in notices:
         for audience in audience_list:
             values = notice_values(order, category, kind, audience, payload, previous_assignee=previous_assignee)
             if values is not None:
-                rows.append({**values, "event_id": event_id, "status": "pending", "attempts": 0,
-                             "next_attempt_at": now, "created_at": now})
+                rows.append({**values, **pending})
             if audience == Audience.RESIDENT and getattr(order, "follower_count", 0):
                 # What the resident hears, each follower hears too, on their own channels.
                 if followers is None:
@@ -216,8 +216,7 @@ def write_outbox(
                 for resident_id in followers:
                     told = notice_values(order, category, kind, audience, {**payload, "following": True},
                                          audience_id=resident_id)
-                    rows.append({**told, "event_id": event_id, "status": "pending", "attempts": 0,
-                                 "next_attempt_at": now, "created_at": now})
+                    rows.append({**told, **pending})
     if rows:
         db.connection().execute(_INSERT_OUTBOX, rows)
 

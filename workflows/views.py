@@ -157,8 +157,8 @@ def order_detail(db: Session, order: Order, viewer: Principal, now: datetime, li
     events = conn.execute(_DETAIL_EVENTS, {"order_id": order.id}).all()
     # Only an order that was ever whistled has whistles to read: the others cost no statement.
     whistled = any(e.action == Action.WHISTLE.value for e in events)
-    # A follower is not told who placed the order, nor their rating's words.
-    anonymous = viewer.role == Role.RESIDENT and order.resident_id != viewer.id
+    # A follower is not told who placed the order, nor anyone's words.
+    anonymous = _follows(order, viewer)
     return _view(order, known, viewer, now, OrderDetail,
                  photos=[_photo_view(p, links.url(p.id, now)) for p in photos],
                  timeline=[_event_view(e, anonymous) for e in events],
@@ -197,11 +197,16 @@ class _Names:
     teams: dict[int, str] = field(default_factory=dict)
 
 
+def _follows(order, viewer: Principal) -> bool:
+    """A resident reading another's order: one they follow (no other is in their scope)."""
+    return viewer.role == Role.RESIDENT and order.resident_id != viewer.id
+
+
 def _view(order, known: _Names, viewer: Principal, now: datetime, shape: type[OrderView] = OrderView,
           **more) -> OrderView:
     state = OrderState(order.state)
     late = overdue_seconds(order.stage_deadline, now)
-    following = viewer.role == Role.RESIDENT and order.resident_id != viewer.id
+    following = _follows(order, viewer)
     return shape(
         id=order.id,
         state=state.value,

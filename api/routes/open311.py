@@ -34,11 +34,13 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-03T00:00:00Z"
 
 
-def _split(name: str) -> tuple[str, str]:
+def _split(name: str) -> tuple[str, str | None]:
+    """`requests.json` → ("requests", "json"); the format is None where the suffix is neither."""
     stem, _, fmt = name.rpartition(".")
-    if fmt not in FORMATS or not stem:
-        raise Open311Error(404, "ask for .json or .xml")
-    return stem, fmt
+    return (stem, fmt) if fmt in FORMATS and stem else (name, None)
+
+
+NO_FORMAT = "ask for .json or .xml"
 
 
 async def _run(request: Request, fmt: str, root: str, item: str | None,
@@ -67,7 +69,7 @@ def _client(db: Session, key: str | None) -> Open311Client | None:
 async def discovery(request: Request, fmt: str) -> Response:
     """Where the GeoReport v2 endpoint is, and what it speaks."""
     if fmt not in FORMATS:
-        return errors("json", 404, "ask for .json or .xml")
+        return errors("json", 404, NO_FORMAT)
     base = str(request.base_url).rstrip("/")
     return answer(fmt, "discovery", None, {
         "changeset": CHANGESET, "contact": "the town office (镇党委) that runs this service",
@@ -79,10 +81,9 @@ async def discovery(request: Request, fmt: str) -> Response:
 @router.get("/open311/v2/services/{name}", include_in_schema=False)
 async def service_definition(request: Request, name: str) -> Response:
     """services/{service_code}.json|xml: a service's attributes (the category's extra questions)."""
-    try:
-        code, fmt = _split(name)
-    except Open311Error as refused:
-        return errors("json", refused.status, refused.description)
+    code, fmt = _split(name)
+    if fmt is None:
+        return errors("json", 404, NO_FORMAT)
     jurisdiction = request.query_params.get("jurisdiction_id")
     return await _run(request, fmt, "service_definition", None, lambda db, now: open311.service_definition(
         db, open311.town_of(db, jurisdiction), code))
@@ -91,10 +92,9 @@ async def service_definition(request: Request, name: str) -> Response:
 @router.get("/open311/v2/requests/{name}", include_in_schema=False)
 async def one_request(request: Request, name: str) -> Response:
     """requests/{service_request_id}.json|xml: one request, as a list of one."""
-    try:
-        request_id, fmt = _split(name)
-    except Open311Error as refused:
-        return errors("json", refused.status, refused.description)
+    request_id, fmt = _split(name)
+    if fmt is None:
+        return errors("json", 404, NO_FORMAT)
     query, base = dict(request.query_params), str(request.base_url)
     return await _run(request, fmt, "service_requests", "request", lambda db, now: open311.one_request(
         db, open311.town_of(db, query.get("jurisdiction_id")), request_id,
@@ -104,10 +104,9 @@ async def one_request(request: Request, name: str) -> Response:
 @router.get("/open311/v2/tokens/{name}", include_in_schema=False)
 async def token(request: Request, name: str) -> Response:
     """tokens/{token}.json|xml: the request a token was given for."""
-    try:
-        value, fmt = _split(name)
-    except Open311Error as refused:
-        return errors("json", refused.status, refused.description)
+    value, fmt = _split(name)
+    if fmt is None:
+        return errors("json", 404, NO_FORMAT)
     jurisdiction = request.query_params.get("jurisdiction_id")
     return await _run(request, fmt, "service_requests", "request", lambda db, now: open311.by_token(
         db, open311.town_of(db, jurisdiction), value))
@@ -116,10 +115,9 @@ async def token(request: Request, name: str) -> Response:
 @router.get("/open311/v2/{name}", include_in_schema=False)
 async def listing(request: Request, name: str) -> Response:
     """services.json|xml, the town's services; requests.json|xml, its requests (filters of the specification)."""
-    try:
-        what, fmt = _split(name)
-    except Open311Error as refused:
-        return errors("json", refused.status, refused.description)
+    what, fmt = _split(name)
+    if fmt is None:
+        return errors("json", 404, NO_FORMAT)
     query, base = dict(request.query_params), str(request.base_url)
     if what == "services":
         return await _run(request, fmt, "services", "service", lambda db, now: open311.services(
@@ -134,10 +132,9 @@ async def listing(request: Request, name: str) -> Response:
 @router.post("/open311/v2/{name}", include_in_schema=False)
 async def post_request(request: Request, name: str) -> Response:
     """requests.json|xml, form-encoded: a new service request, answered with its id and a token."""
-    try:
-        what, fmt = _split(name)
-    except Open311Error as refused:
-        return errors("json", refused.status, refused.description)
+    what, fmt = _split(name)
+    if fmt is None:
+        return errors("json", 404, NO_FORMAT)
     if what != "requests":
         return errors(fmt, 404, f"{what} does not take a POST")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
